@@ -1,0 +1,1 @@
+//! The kit every obi-examples service is built from.

@@ -1,0 +1,44 @@
+//! `cargo xtask`: the project's automation, one binary with subcommands.
+//!
+//! Run `cargo xtask help` for the list. Every command finds the repository root
+//! from `CARGO_MANIFEST_DIR`, so it works from any directory.
+
+mod cmd;
+mod paths;
+mod services;
+mod tools;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  tools                 install everything the gate needs (idempotent, pinned)
+  services up|down|status
+                        real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
+  ci                    the one gate: tools, services, fmt, clippy, tests, charts
+  demo                  run every app with k6 smoke load, then wait for Ctrl-C
+  bench <app>           benchmark an app next to its physical baseline
+  help                  this text
+";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["tools"] => tools::install(),
+        ["services", action] => services::run(action),
+        [] | ["help" | "--help" | "-h"] => {
+            print!("{HELP}");
+            Ok(())
+        }
+        _ => bail!("unknown command `{}`\n\n{HELP}", args.join(" ")),
+    }
+}

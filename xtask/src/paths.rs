@@ -1,0 +1,35 @@
+//! Where things live: the repository root, `target/`, and the tool cache.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (the parent of `xtask/`).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+}
+
+/// `target/` of this checkout: service data and logs live under `target/services/`.
+pub fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// The tool cache, outside the checkout so that fresh clones (CI) reuse it:
+/// `$OBI_EXAMPLES_CACHE`, else `$XDG_CACHE_HOME/obi-examples`, else `~/.cache/obi-examples`.
+pub fn cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("OBI_EXAMPLES_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(|| root().join("target"));
+    base.join("obi-examples")
+}
+
+/// Binaries installed by `cargo xtask tools` (Go tools, k6, ...).
+pub fn tools_bin() -> PathBuf {
+    cache().join("tools").join("bin")
+}
