@@ -3,6 +3,7 @@
 //! Run `cargo xtask help` for the list. Every command finds the repository root
 //! from `CARGO_MANIFEST_DIR`, so it works from any directory.
 
+mod charts;
 mod cmd;
 mod paths;
 mod services;
@@ -16,6 +17,7 @@ cargo xtask <command>
   tools                 install everything the gate needs (idempotent, pinned)
   services up|down|status
                         real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
+  charts check|generate the offline chart gate / regenerate what it checks for drift
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
   bench <app>           benchmark an app next to its physical baseline
@@ -35,6 +37,8 @@ fn run() -> Result<()> {
     match args.as_slice() {
         ["tools"] => tools::install(),
         ["services", action] => services::run(action),
+        ["charts", "check"] => charts::check(),
+        ["charts", "generate"] => charts::generate(),
         [] | ["help" | "--help" | "-h"] => {
             print!("{HELP}");
             Ok(())
