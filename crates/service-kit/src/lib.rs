@@ -1,1 +1,13 @@
-//! The kit every obi-examples service is built from.
+//! The kit every obi-examples service is built from: layered configuration, JSON logs,
+//! health endpoints, graceful shutdown, the fault model, and problem+json errors.
+//!
+//! Nothing here exports telemetry: every span and metric of our services comes from
+//! OBI, outside the process. Logs are the only signal an app emits itself.
+
+pub mod config;
+pub mod faults;
+pub mod health;
+pub mod logging;
+pub mod problem;
+pub mod server;
+pub mod shutdown;
