@@ -255,7 +255,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hanging_check_times_out() {
-        let probe = readiness(&Shutdown::new()).required("db", || std::future::pending());
+        let probe = readiness(&Shutdown::new()).required("db", std::future::pending);
         let report = probe.report().await;
         assert_eq!(report.status, Status::NotReady);
         assert!(

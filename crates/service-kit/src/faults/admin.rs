@@ -101,9 +101,9 @@ async fn replace_one(
         "errors" => parse_body::<ErrorFault>(body)
             .await
             .map(|f| settings.errors = f),
-        scenario if faults.knows(scenario) => parse_body::<ScenarioFault>(body)
-            .await
-            .map(|f| drop(settings.scenarios.insert(name.clone(), f))),
+        scenario if faults.knows(scenario) => parse_body::<ScenarioFault>(body).await.map(|f| {
+            settings.scenarios.insert(name.clone(), f);
+        }),
         _ => Err(
             Problem::new(StatusCode::NOT_FOUND, "unknown-fault", "Unknown fault").with_detail(
                 format!(

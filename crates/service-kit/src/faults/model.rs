@@ -331,17 +331,19 @@ mod tests {
 
     #[test]
     fn configured_faults_apply_at_full_rate() {
-        let mut settings = FaultSettings::default();
-        settings.latency = LatencyFault {
-            enabled: true,
-            delay: Duration::from_millis(50),
-            jitter: Duration::from_millis(10),
-            rate: 1.0,
-        };
-        settings.errors = ErrorFault {
-            enabled: true,
-            rate: 1.0,
-            status: 503,
+        let mut settings = FaultSettings {
+            latency: LatencyFault {
+                enabled: true,
+                delay: Duration::from_millis(50),
+                jitter: Duration::from_millis(10),
+                rate: 1.0,
+            },
+            errors: ErrorFault {
+                enabled: true,
+                rate: 1.0,
+                status: 503,
+            },
+            ..FaultSettings::default()
         };
         settings
             .scenarios
@@ -358,11 +360,13 @@ mod tests {
 
     #[test]
     fn a_zero_rate_never_fires() {
-        let mut settings = FaultSettings::default();
-        settings.errors = ErrorFault {
-            enabled: true,
-            rate: 0.0,
-            status: 500,
+        let settings = FaultSettings {
+            errors: ErrorFault {
+                enabled: true,
+                rate: 0.0,
+                status: 500,
+            },
+            ..FaultSettings::default()
         };
         let faults = Faults::new(settings, CATALOG).unwrap();
         assert!((0..1000).all(|_| faults.decide(Decision::default()).error.is_none()));
@@ -381,11 +385,13 @@ mod tests {
 
     #[test]
     fn what_the_request_asked_for_wins_over_configuration() {
-        let mut settings = FaultSettings::default();
-        settings.errors = ErrorFault {
-            enabled: true,
-            rate: 1.0,
-            status: 500,
+        let settings = FaultSettings {
+            errors: ErrorFault {
+                enabled: true,
+                rate: 1.0,
+                status: 500,
+            },
+            ..FaultSettings::default()
         };
         let faults = Faults::new(settings, CATALOG).unwrap();
         let requested = Decision {
