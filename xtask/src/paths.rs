@@ -10,10 +10,11 @@ pub fn root() -> &'static Path {
 }
 
 /// `target/` of this checkout: service data and logs live under `target/services/`.
+///
+/// Always inside the checkout, even when `CARGO_TARGET_DIR` sends build output
+/// elsewhere (CI shares one build cache between fresh clones; services stay per clone).
 pub fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+    root().join("target")
 }
 
 /// The tool cache, outside the checkout so that fresh clones (CI) reuse it:
