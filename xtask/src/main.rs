@@ -3,9 +3,15 @@
 //! Run `cargo xtask help` for the list. Every command finds the repository root
 //! from `CARGO_MANIFEST_DIR`, so it works from any directory.
 
+mod apps;
+mod bench;
 mod charts;
+mod ci;
 mod cmd;
+mod demo;
+mod k6;
 mod paths;
+mod process;
 mod services;
 mod tools;
 
@@ -20,7 +26,8 @@ cargo xtask <command>
   charts check|generate the offline chart gate / regenerate what it checks for drift
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
-  bench <app>           benchmark an app next to its physical baseline
+  bench <app> [--runs N] [--duration 15s] [--vus N]
+                        benchmark an app next to its physical baseline
   help                  this text
 ";
 
@@ -37,6 +44,9 @@ fn run() -> Result<()> {
     match args.as_slice() {
         ["tools"] => tools::install(),
         ["services", action] => services::run(action),
+        ["ci"] => ci::run(),
+        ["demo"] => demo::run(),
+        ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),
         ["charts", "generate"] => charts::generate(),
         [] | ["help" | "--help" | "-h"] => {

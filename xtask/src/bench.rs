@@ -1,0 +1,380 @@
+//! `cargo xtask bench <app>`: measures an app under k6 load next to its physical
+//! baseline (the same stack without the app's work, or the backing service's own
+//! benchmark tool), in the same run, and appends a Markdown table to
+//! `docs/performance.md`.
+//!
+//! Method: start the services and the app's release build; warm up; then `runs`
+//! rounds, each measuring every workload of the app and the baseline, alternating so
+//! drift on the machine hits both alike; report medians, and the app's peak RSS
+//! (`VmHWM`) over the whole session.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::apps::App;
+use crate::process::AppProcess;
+use crate::{k6, paths, services};
+
+/// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Measured rounds; the report shows their median.
+    pub runs: usize,
+    /// Length of each measurement.
+    pub duration: Duration,
+    /// Concurrent clients (k6 VUs, pgbench clients, ...), the same for app and baseline.
+    pub vus: u32,
+    /// Length of the warm-up before the first round.
+    pub warmup: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            runs: 3,
+            duration: Duration::from_secs(15),
+            vus: 16,
+            warmup: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One measurement: throughput and latency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Operations per second.
+    pub rate: f64,
+    /// Median latency, milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency, milliseconds (NaN where the tool does not report it).
+    pub p99_ms: f64,
+}
+
+impl From<k6::Summary> for Sample {
+    fn from(summary: k6::Summary) -> Self {
+        Self {
+            rate: summary.rate,
+            p50_ms: summary.p50_ms,
+            p99_ms: summary.p99_ms,
+        }
+    }
+}
+
+/// Something measured: a workload of the app, or its baseline.
+pub trait Measure {
+    /// Shown in the report.
+    fn name(&self) -> String;
+    /// Measures once with these settings.
+    fn measure(&self, settings: &Settings) -> Result<Sample>;
+}
+
+/// What `bench <app>` measures: the app's workloads and its physical baseline.
+pub struct Plan {
+    /// The app under test.
+    pub app: &'static App,
+    /// Its workloads (read-heavy, write-heavy, ...), each reported next to the baseline.
+    pub workloads: Vec<Box<dyn Measure>>,
+    /// What the app's throughput is compared with.
+    pub baseline: Box<dyn Measure>,
+    /// The target, e.g. "read path >= 60 % of the baseline; RSS <= 64 MiB".
+    pub target: &'static str,
+}
+
+/// The benchmark plan of each app; an app without one cannot be benchmarked yet.
+fn plan(app: &'static App) -> Option<Plan> {
+    // Each protocol slice adds its plan here (workloads + baseline).
+    let _ = app;
+    None
+}
+
+/// Parses `bench <app> [--runs N] [--duration 15s] [--vus N]` and runs it.
+pub fn run(args: &[&str]) -> Result<()> {
+    let (name, settings) = parse_args(args)?;
+    let app = App::named(name)?;
+    if !app.exists() {
+        bail!(
+            "{} does not exist yet (no apps/{}/Cargo.toml)",
+            app.name,
+            app.name
+        );
+    }
+    let plan = plan(app).with_context(|| format!("{} has no benchmark plan yet", app.name))?;
+    services::run("up")?;
+    crate::process::build_release(&[app])?;
+    let dir = paths::target().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut process = AppProcess::start(app, &dir)?;
+    let outcome = measure_plan(&plan, &settings, process.pid());
+    process.stop();
+    let report = outcome?;
+    eprintln!("{report}");
+    append_report(&report)
+}
+
+struct Rounds {
+    name: String,
+    samples: Vec<Sample>,
+}
+
+fn measure_plan(plan: &Plan, settings: &Settings, pid: u32) -> Result<String> {
+    let warm = Settings {
+        duration: settings.warmup,
+        ..*settings
+    };
+    for workload in &plan.workloads {
+        eprintln!("bench: warm-up {}", workload.name());
+        workload.measure(&warm)?;
+    }
+    let mut subjects: Vec<&dyn Measure> = plan.workloads.iter().map(AsRef::as_ref).collect();
+    subjects.push(plan.baseline.as_ref());
+    let mut rounds: Vec<Rounds> = subjects
+        .iter()
+        .map(|s| Rounds {
+            name: s.name(),
+            samples: Vec::new(),
+        })
+        .collect();
+    for round in 1..=settings.runs {
+        for (subject, results) in subjects.iter().zip(&mut rounds) {
+            eprintln!("bench: round {round}/{} {}", settings.runs, results.name);
+            results.samples.push(subject.measure(settings)?);
+        }
+    }
+    let peak_rss = peak_rss_kib(pid)?;
+    Ok(render(plan, settings, &rounds, peak_rss))
+}
+
+fn render(plan: &Plan, settings: &Settings, rounds: &[Rounds], peak_rss_kib: u64) -> String {
+    let baseline = rounds
+        .last()
+        .map(|r| median(r.samples.iter().map(|s| s.rate)));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### {} — {} ({} rounds of {}s, {} clients, median)\n",
+        plan.app.name,
+        today(),
+        settings.runs,
+        settings.duration.as_secs(),
+        settings.vus
+    );
+    let _ = writeln!(out, "| subject | ops/s | p50 ms | p99 ms | vs baseline |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for result in rounds {
+        let rate = median(result.samples.iter().map(|s| s.rate));
+        let ratio = baseline
+            .filter(|b| *b > 0.0)
+            .map_or("—".to_owned(), |b| format!("{:.0} %", 100.0 * rate / b));
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            result.name,
+            rate,
+            median(result.samples.iter().map(|s| s.p50_ms)),
+            median(result.samples.iter().map(|s| s.p99_ms)),
+            ratio
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nPeak RSS of {}: {:.1} MiB. Target: {}.",
+        plan.app.name,
+        peak_rss_kib as f64 / 1024.0,
+        plan.target
+    );
+    let _ = writeln!(
+        out,
+        "Machine: {}. Reproduce: `cargo xtask bench {}`.",
+        machine(),
+        plan.app.name
+    );
+    out
+}
+
+fn append_report(report: &str) -> Result<()> {
+    use std::io::Write;
+    let path = paths::root().join("docs").join("performance.md");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.write_all(report.as_bytes())?;
+    eprintln!("bench: appended to {}", path.display());
+    Ok(())
+}
+
+/// The median; NaN for no values.
+pub fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// The peak resident set size of a process so far (`VmHWM`), in KiB.
+pub fn peak_rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("process {pid} is gone"))?;
+    parse_vm_hwm(&status).context("no VmHWM line in /proc/<pid>/status")
+}
+
+fn parse_vm_hwm(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
+
+fn parse_args<'a>(args: &[&'a str]) -> Result<(&'a str, Settings)> {
+    let mut settings = Settings::default();
+    let mut name = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |flag: &str| {
+            rest.next()
+                .copied()
+                .with_context(|| format!("{flag} needs a value"))
+        };
+        match *arg {
+            "--runs" => {
+                settings.runs = value("--runs")?
+                    .parse()
+                    .context("--runs takes a whole number")?
+            }
+            "--vus" => {
+                settings.vus = value("--vus")?
+                    .parse()
+                    .context("--vus takes a whole number")?
+            }
+            "--duration" => {
+                let text = value("--duration")?;
+                let seconds = text
+                    .trim_end_matches('s')
+                    .parse::<u64>()
+                    .with_context(|| format!("--duration takes seconds like 15s, not `{text}`"))?;
+                settings.duration = Duration::from_secs(seconds);
+            }
+            flag if flag.starts_with('-') => bail!("unknown option `{flag}`"),
+            app => name = Some(app),
+        }
+    }
+    if settings.runs == 0 || settings.vus == 0 || settings.duration.is_zero() {
+        bail!("--runs, --vus and --duration must be positive");
+    }
+    let name =
+        name.context("usage: cargo xtask bench <app> [--runs N] [--duration 15s] [--vus N]")?;
+    Ok((name, settings))
+}
+
+fn today() -> String {
+    crate::cmd::output(crate::cmd::new("date").arg("+%Y-%m-%d"))
+        .map_or_else(|_| "today".into(), |d| d.trim().to_owned())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    format!("{cores} cores, {cpu}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_odd_and_even_counts() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
+        assert_eq!(median([4.0, 1.0, 3.0, 2.0].into_iter()), 2.5);
+        assert!(median(std::iter::empty()).is_nan());
+    }
+
+    #[test]
+    fn peak_rss_is_read_from_vm_hwm() {
+        let status = "Name:\tapp\nVmPeak:\t  9000 kB\nVmHWM:\t   4242 kB\nVmRSS:\t 4000 kB\n";
+        assert_eq!(parse_vm_hwm(status), Some(4242));
+        assert!(peak_rss_kib(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn arguments_set_the_settings_and_bad_ones_are_named() {
+        let (name, settings) = parse_args(&[
+            "sql-application",
+            "--runs",
+            "5",
+            "--duration",
+            "20s",
+            "--vus",
+            "8",
+        ])
+        .unwrap();
+        assert_eq!(name, "sql-application");
+        assert_eq!(settings.runs, 5);
+        assert_eq!(settings.duration, Duration::from_secs(20));
+        assert_eq!(settings.vus, 8);
+        assert!(
+            parse_args(&["x", "--fast"])
+                .unwrap_err()
+                .to_string()
+                .contains("--fast")
+        );
+        assert!(parse_args(&["x", "--runs", "0"]).is_err());
+        assert!(parse_args(&[]).is_err());
+    }
+
+    struct Fixed(&'static str, f64);
+    impl Measure for Fixed {
+        fn name(&self) -> String {
+            self.0.into()
+        }
+        fn measure(&self, _: &Settings) -> Result<Sample> {
+            Ok(Sample {
+                rate: self.1,
+                p50_ms: 1.0,
+                p99_ms: 2.0,
+            })
+        }
+    }
+
+    #[test]
+    fn the_report_compares_every_workload_with_the_baseline() {
+        let plan = Plan {
+            app: App::named("http-rest-api").unwrap(),
+            workloads: vec![Box::new(Fixed("read mix", 600.0))],
+            baseline: Box::new(Fixed("hyper hello", 1000.0)),
+            target: ">= 60 %",
+        };
+        let settings = Settings {
+            runs: 2,
+            duration: Duration::from_secs(1),
+            vus: 1,
+            warmup: Duration::ZERO,
+        };
+        let report = measure_plan(&plan, &settings, std::process::id()).unwrap();
+        assert!(
+            report.contains("| read mix | 600 | 1.00 | 2.00 | 60 % |"),
+            "{report}"
+        );
+        assert!(
+            report.contains("| hyper hello | 1000 | 1.00 | 2.00 | 100 % |"),
+            "{report}"
+        );
+        assert!(report.contains("Target: >= 60 %"), "{report}");
+    }
+}

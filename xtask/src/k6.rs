@@ -1,0 +1,163 @@
+//! Running k6 (the load generator of `demo` and `bench`) and reading its summary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::apps::Protocol;
+use crate::cmd;
+
+/// The trend statistics k6 keeps, so that p99 is in the summary.
+const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
+
+/// One k6 run: a script, its `-e` variables, and where the summary goes.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The script.
+    pub script: PathBuf,
+    /// `-e KEY=VALUE` variables (`BASE_URL`, `PROFILE`, ...).
+    pub env: Vec<(String, String)>,
+    /// Where the JSON summary is written.
+    pub summary: PathBuf,
+    /// The app's protocol, which names the metrics to read.
+    pub protocol: Protocol,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Requests (HTTP) or iterations (gRPC) per second.
+    pub rate: f64,
+    /// Median latency, milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency, milliseconds.
+    pub p99_ms: f64,
+    /// Share of failed requests (HTTP), 0.0 to 1.0; 0 where k6 does not count failures.
+    pub error_rate: f64,
+    /// Whether every threshold of the script held.
+    pub thresholds_ok: bool,
+}
+
+impl Run {
+    /// Runs k6 to the end and reads its summary. A run whose thresholds failed still
+    /// returns its summary (`thresholds_ok: false`); a run that could not start fails.
+    pub fn execute(&self) -> Result<Summary> {
+        if let Some(dir) = self.summary.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut command = cmd::new("k6");
+        command
+            .arg("run")
+            .arg("--quiet")
+            .arg("--no-color")
+            .args(["--summary-trend-stats", TREND_STATS])
+            .arg("--summary-export")
+            .arg(&self.summary);
+        for (key, value) in &self.env {
+            command.arg("-e").arg(format!("{key}={value}"));
+        }
+        command.arg(&self.script);
+        let shown = format!("k6 run {}", self.script.display());
+        let status = command
+            .status()
+            .with_context(|| format!("cannot start `{shown}` (run `cargo xtask tools`)"))?;
+        // k6 exits 99 when thresholds fail: the summary is still written.
+        if !status.success() && status.code() != Some(99) {
+            anyhow::bail!("`{shown}` failed with {status}");
+        }
+        let mut summary = read_summary(&self.summary, self.protocol)?;
+        summary.thresholds_ok &= status.success();
+        Ok(summary)
+    }
+}
+
+/// Reads a `--summary-export` file.
+pub fn read_summary(path: &Path, protocol: Protocol) -> Result<Summary> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    parse_summary(&json, protocol)
+        .with_context(|| format!("unexpected k6 summary in {}", path.display()))
+}
+
+fn parse_summary(json: &Value, protocol: Protocol) -> Result<Summary> {
+    let metrics = json.get("metrics").context("no `metrics`")?;
+    let (duration, count) = match protocol {
+        Protocol::Http => ("http_req_duration", "http_reqs"),
+        Protocol::Grpc => ("grpc_req_duration", "iterations"),
+    };
+    let number = |metric: &str, field: &str| -> Result<f64> {
+        metrics
+            .get(metric)
+            .and_then(|m| m.get(field))
+            .and_then(Value::as_f64)
+            .with_context(|| format!("no `{metric}.{field}`"))
+    };
+    let thresholds_ok = metrics
+        .as_object()
+        .into_iter()
+        .flat_map(|all| all.values())
+        .filter_map(|metric| metric.get("thresholds").and_then(Value::as_object))
+        .flat_map(|thresholds| thresholds.values())
+        // In the export a threshold maps to `true` when it was crossed.
+        .all(|crossed| crossed.as_bool() == Some(false));
+    Ok(Summary {
+        rate: number(count, "rate")?,
+        p50_ms: number(duration, "med")?,
+        p99_ms: number(duration, "p(99)")?,
+        error_rate: number("http_req_failed", "value").unwrap_or(0.0),
+        thresholds_ok,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn export(crossed: bool) -> Value {
+        json!({"metrics": {
+            "http_reqs": {"count": 3000, "rate": 1000.5},
+            "http_req_duration": {"avg": 2.0, "med": 1.5, "p(90)": 3.0, "p(99)": 7.25,
+                                   "thresholds": {"p(99)<500": crossed}},
+            "http_req_failed": {"passes": 30, "fails": 2970, "value": 0.01},
+            "iterations": {"count": 1500, "rate": 500.0},
+        }})
+    }
+
+    #[test]
+    fn an_http_summary_reads_rate_latency_and_errors() {
+        let summary = parse_summary(&export(false), Protocol::Http).unwrap();
+        assert_eq!(
+            summary,
+            Summary {
+                rate: 1000.5,
+                p50_ms: 1.5,
+                p99_ms: 7.25,
+                error_rate: 0.01,
+                thresholds_ok: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_crossed_threshold_is_reported() {
+        assert!(
+            !parse_summary(&export(true), Protocol::Http)
+                .unwrap()
+                .thresholds_ok
+        );
+    }
+
+    #[test]
+    fn a_summary_without_the_protocols_metrics_is_an_error_naming_them() {
+        let message = format!(
+            "{:#}",
+            parse_summary(&export(false), Protocol::Grpc).unwrap_err()
+        );
+        assert!(message.contains("grpc_req_duration"), "{message}");
+    }
+}

@@ -1,0 +1,125 @@
+//! Building and running app processes for `demo` and `bench`: release builds,
+//! start with logs to a file, wait for `/readyz`, stop with SIGTERM so they drain.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::apps::App;
+use crate::{ci, paths};
+
+/// `cargo build --release` of the given apps.
+pub fn build_release(apps: &[&App]) -> Result<()> {
+    let mut command = ci::cargo();
+    command.args(["build", "--release", "--locked"]);
+    for app in apps {
+        command.args(["-p", app.name]);
+    }
+    crate::cmd::run(&mut command)
+}
+
+fn release_binary(app: &App) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| paths::root().join("target"))
+        .join("release")
+        .join(app.name)
+}
+
+/// A running app process; [`AppProcess::stop`] sends SIGTERM so it drains.
+pub struct AppProcess {
+    /// Which app runs.
+    pub app: &'static App,
+    child: Child,
+}
+
+impl AppProcess {
+    /// Starts the release binary of `app` with its log in `dir`, and waits until ready.
+    pub fn start(app: &'static App, dir: &Path) -> Result<Self> {
+        let log = dir.join(format!("{}.log", app.name));
+        let out = File::create(&log)?;
+        let child = Command::new(release_binary(app))
+            .env("APP__SERVER__HOST", "127.0.0.1")
+            .env("APP__SERVER__PORT", app.port.to_string())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", app.name))?;
+        let mut process = Self { app, child };
+        if let Err(err) = process.wait_ready(Duration::from_secs(60)) {
+            process.stop();
+            return Err(err.context(format!(
+                "{} did not become ready; see {}",
+                app.name,
+                log.display()
+            )));
+        }
+        eprintln!(
+            "{} ready on {} (log: {})",
+            app.name,
+            app.base_url(),
+            log.display()
+        );
+        Ok(process)
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("exited with {status}");
+            }
+            if http_ok(self.app.port, "/readyz") {
+                return Ok(());
+            }
+            if started.elapsed() > limit {
+                bail!("not ready after {}s", limit.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The process id (for RSS sampling).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, waits up to 30 s for the drain, then kills.
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("{} did not drain in 30s; killing it", self.app.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET on loopback: true on a 2xx answer.
+fn http_ok(port: u16, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 2")
+}
