@@ -51,6 +51,16 @@ pub fn load<T: DeserializeOwned>(defaults: &str) -> Result<T, ConfigError> {
     load_from(defaults, file.as_deref(), std::env::vars())
 }
 
+/// Loads settings like [`load`], or stops the process: what every app's `main` starts
+/// with. The message names the bad key; the exit code is 2 (a usage error).
+pub fn load_or_exit<T: DeserializeOwned>(app: &str, defaults: &str) -> T {
+    load(defaults).unwrap_or_else(|err| {
+        eprintln!("{app}: configuration error: {err}");
+        tracing::error!(error = %err, "configuration error; not starting");
+        std::process::exit(2)
+    })
+}
+
 /// Like [`load`], with the file and environment given explicitly (for tests).
 pub fn load_from<T: DeserializeOwned>(
     defaults: &str,
