@@ -1,9 +1,146 @@
-//! The offline chart gate: lint, render, validate, and drift checks.
+//! The offline chart gate (`charts check`) and the generator of everything it
+//! checks for drift (`charts generate`).
+//!
+//! `check` is read-only for tracked files (it builds the gitignored `charts/*/charts/`
+//! dependency archives) and runs every step even after a failure, so one run lists
+//! every problem; it fails at the end if any step found one. Steps:
+//!
+//! 1. generated files (k6 library and dashboard copies, app-chart schemas,
+//!    `values/obi.yaml`) match their sources ([`generated`]);
+//! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
+//! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
+//! 4. `helm template` of the same, then kubeconform `-strict` against pinned
+//!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
+//!    golden renders under `examples/` ([`golden`]);
+//! 5. values behaviour: a mistyped key fails naming it, global image overrides
+//!    reach our images only ([`values_tests`]);
+//! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
+//! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
-pub fn check() -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+mod ct;
+mod dashboards;
+mod docs;
+mod generated;
+mod golden;
+mod helm;
+mod inventory;
+mod kubeconform;
+mod obi_routes;
+mod pss;
+mod render;
+mod schema;
+mod toolchain;
+mod values_tests;
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::paths;
+use inventory::Chart;
+
+/// Collects the problems of all steps so that one run reports all of them.
+#[derive(Debug, Default)]
+struct Report {
+    problems: Vec<String>,
 }
 
-pub fn generate() -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+impl Report {
+    /// Runs one step, recording its problems (or its error) under its name.
+    fn step(&mut self, name: &str, step: impl FnOnce() -> Result<Vec<String>>) {
+        let started = Instant::now();
+        eprintln!("charts: {name} ...");
+        let problems = match step() {
+            Ok(problems) => problems,
+            Err(err) => vec![format!("{err:#}")],
+        };
+        let took = started.elapsed().as_secs_f32();
+        if problems.is_empty() {
+            eprintln!("charts: {name} ok ({took:.1}s)");
+        } else {
+            eprintln!("charts: {name} FAILED ({took:.1}s)");
+            self.problems
+                .extend(problems.into_iter().map(|p| format!("[{name}] {p}")));
+        }
+    }
+}
+
+/// The whole offline chart gate. Fails if any step found a problem.
+pub fn check() -> Result<()> {
+    let started = Instant::now();
+    let charts = inventory::charts()?;
+    let mut report = Report::default();
+
+    report.step("generated files", || generated::check(&charts));
+    report.step("dashboards", dashboards::check);
+    let tools_ready = match toolchain::require_all() {
+        Ok(()) => true,
+        Err(err) => {
+            report.problems.push(format!("[tools] {err:#}"));
+            false
+        }
+    };
+    if tools_ready {
+        report.step("helm dependency build", || {
+            helm::build_dependencies(&charts)
+        });
+        report.step("helm lint --strict", || helm::lint_all(&charts));
+        let mut renders = Vec::new();
+        report.step("helm template", || {
+            let (ok, problems) = render::render_all(&charts)?;
+            renders = ok;
+            Ok(problems)
+        });
+        report.step("kubeconform -strict", || kubeconform::validate(&renders));
+        report.step("restricted PSS policy", || Ok(pss::check_renders(&renders)));
+        report.step("golden renders", || golden::check(&renders));
+        report.step("values schema and overrides", || values_tests::run(&charts));
+        report.step("helm-docs", || docs::check(&charts));
+        report.step("ct lint", ct::lint);
+    }
+
+    let took = started.elapsed().as_secs_f32();
+    if report.problems.is_empty() {
+        eprintln!("charts: all checks passed in {took:.1}s");
+        return Ok(());
+    }
+    for problem in &report.problems {
+        eprintln!("  - {problem}");
+    }
+    bail!(
+        "{} chart problem(s) in {took:.1}s; generated files and READMEs are fixed by \
+         `cargo xtask charts generate`, the rest by editing the named chart",
+        report.problems.len()
+    )
+}
+
+/// Rewrites everything the gate checks for drift: generated copies, schemas,
+/// `values/obi.yaml`, golden renders and chart READMEs.
+pub fn generate() -> Result<()> {
+    let charts = inventory::charts()?;
+    generated::write(&charts)?;
+    toolchain::require_all()?;
+    helm::build_dependencies(&charts).and_then(fail_on_problems)?;
+    let (renders, problems) = render::render_all(&charts)?;
+    fail_on_problems(problems)?;
+    golden::write(&renders)?;
+    docs::write(&charts)?;
+    eprintln!(
+        "charts: generated files are up to date under {}",
+        paths::root().display()
+    );
+    Ok(())
+}
+
+fn fail_on_problems(problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
+}
+
+/// The charts a step iterates over, for messages: `charts/<name>`.
+fn shown(chart: &Chart) -> String {
+    format!("charts/{}", chart.name)
 }
