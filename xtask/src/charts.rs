@@ -8,8 +8,10 @@
 //! 1. generated files (k6 library and dashboard copies, app-chart schemas,
 //!    `values/obi.yaml`) match their sources ([`generated`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
+//!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
-//! 4. `helm template` of the same, then kubeconform `-strict` against pinned
+//! 4. `helm template` of the same (and of the umbrella with each `values/` profile),
+//!    then kubeconform `-strict` against pinned
 //!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
 //!    golden renders under `examples/` ([`golden`]);
 //! 5. values behaviour: a mistyped key fails naming it, global image overrides
@@ -24,6 +26,7 @@ mod generated;
 mod golden;
 mod helm;
 mod inventory;
+mod k6_scripts;
 mod kubeconform;
 mod obi_routes;
 mod pss;
@@ -73,6 +76,7 @@ pub fn check() -> Result<()> {
 
     report.step("generated files", || generated::check(&charts));
     report.step("dashboards", dashboards::check);
+    report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {
         Ok(()) => true,
         Err(err) => {

@@ -74,7 +74,7 @@ fn mask_generated_secrets(manifests: &str) -> String {
 /// Compares every render with its golden file and reports stale golden files.
 pub fn check(renders: &[Render]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    for render in renders {
+    for render in renders.iter().filter(|r| r.golden) {
         let path = path_of(render);
         let shown = path
             .strip_prefix(paths::root())
@@ -104,7 +104,7 @@ pub fn check(renders: &[Render]) -> Result<Vec<String>> {
 
 /// Writes every golden file and deletes stale ones.
 pub fn write(renders: &[Render]) -> Result<()> {
-    for render in renders {
+    for render in renders.iter().filter(|r| r.golden) {
         let path = path_of(render);
         std::fs::create_dir_all(path.parent().expect("examples/<chart>"))?;
         std::fs::write(&path, golden_text(render))?;
@@ -117,7 +117,7 @@ pub fn write(renders: &[Render]) -> Result<()> {
 
 /// Golden files (relative paths) that no render produces any more.
 fn stale_files(renders: &[Render]) -> Result<Vec<String>> {
-    let expected: BTreeSet<PathBuf> = renders.iter().map(path_of).collect();
+    let expected: BTreeSet<PathBuf> = renders.iter().filter(|r| r.golden).map(path_of).collect();
     let mut stale = Vec::new();
     let Ok(charts) = std::fs::read_dir(examples_dir()) else {
         return Ok(stale);

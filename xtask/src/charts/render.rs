@@ -6,6 +6,10 @@ use anyhow::Result;
 use super::helm;
 use super::inventory::Chart;
 use super::shown;
+use crate::paths;
+
+/// The umbrella chart, which the `values/` profiles are written for.
+pub const UMBRELLA: &str = "obi-examples";
 
 /// One successful `helm template` output.
 #[derive(Debug, Clone)]
@@ -18,6 +22,8 @@ pub struct Render {
     pub command: String,
     /// The rendered manifests.
     pub manifests: String,
+    /// Committed under `examples/` (ci variants) or only validated (`values/` profiles).
+    pub golden: bool,
 }
 
 impl Render {
@@ -57,6 +63,7 @@ pub fn render_all(charts: &[Chart]) -> Result<(Vec<Render>, Vec<String>)> {
                     variant,
                     command,
                     manifests: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    golden: true,
                 });
             } else {
                 problems.push(format!(
@@ -66,7 +73,55 @@ pub fn render_all(charts: &[Chart]) -> Result<(Vec<Render>, Vec<String>)> {
             }
         }
     }
+    render_profiles(charts, &mut renders, &mut problems)?;
     Ok((renders, problems))
+}
+
+/// Renders the umbrella with each user-facing profile in `values/` (all but
+/// `obi.yaml`, which is for the OBI chart), so that they stay valid.
+fn render_profiles(
+    charts: &[Chart],
+    renders: &mut Vec<Render>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let Some(umbrella) = charts.iter().find(|c| c.name == UMBRELLA) else {
+        problems.push(format!("no umbrella chart charts/{UMBRELLA}"));
+        return Ok(());
+    };
+    let dir = paths::root().join("values");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "obi.yaml"))
+        .collect();
+    files.sort();
+    for values in files {
+        let file = values
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let command = format!(
+            "helm template {0} charts/{UMBRELLA} -n {0} -f values/{file}",
+            helm::RELEASE
+        );
+        let out = helm::template(umbrella, Some(&values), &[])?;
+        if out.status.success() {
+            renders.push(Render {
+                chart: UMBRELLA.into(),
+                variant: format!("values-{}", file.trim_end_matches(".yaml")),
+                command,
+                manifests: String::from_utf8_lossy(&out.stdout).into_owned(),
+                golden: false,
+            });
+        } else {
+            problems.push(format!(
+                "`{command}` failed:\n{}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Splits a multi-document render into parsed documents (empty ones skipped).

@@ -23,6 +23,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("ct", "chart-testing v3.13.0"),
     ("yamllint", "yamllint 1.38.0 (venv)"),
     ("yamale", "yamale 6.1.0 (venv)"),
+    ("node", "Node.js (Debian nodejs), to parse the k6 scripts"),
 ];
 
 /// The Python virtual environment of the tool cache.

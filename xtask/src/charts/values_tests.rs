@@ -8,9 +8,7 @@ use serde_json::Value;
 
 use super::helm;
 use super::inventory::Chart;
-use super::render::documents;
-
-const UMBRELLA: &str = "obi-examples";
+use super::render::{UMBRELLA, documents};
 
 /// A render expected to fail with a message containing `needle`.
 struct MustFail {
