@@ -1,7 +1,7 @@
 //! The external tools the chart gate runs, and where they are: the tool cache's
-//! `bin/` (helm, kubeconform, helm-docs, ct) and the Python venv under the cache
-//! (yamllint, yamale, and the kubernetes-validate package whose bundled JSON
-//! schemas kubeconform reads offline). `cargo xtask tools` installs them all.
+//! `bin/` (helm, kubeconform, helm-docs, ct, and links to yamllint and yamale), the
+//! Python venv next to it (the kubernetes-validate package, whose bundled JSON
+//! schemas kubeconform reads offline) and node. `cargo xtask tools` installs them.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -26,9 +26,10 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("node", "Node.js (Debian nodejs), to parse the k6 scripts"),
 ];
 
-/// The Python virtual environment of the tool cache.
+/// The Python virtual environment of the tool cache (next to its `bin/`, where
+/// `cargo xtask tools` creates it).
 pub fn venv() -> PathBuf {
-    paths::cache().join("venv")
+    paths::tools_bin().with_file_name("venv")
 }
 
 /// A command with the tool cache and the venv's `bin/` on `PATH`, run from the root.
@@ -57,7 +58,7 @@ pub fn require_all() -> Result<()> {
         .collect();
     if super::kubeconform::schema_source().is_none() {
         missing.push(format!(
-            "Kubernetes {KUBERNETES_VERSION} JSON schemas (kubernetes-validate 1.37.0 in {})",
+            "Kubernetes {KUBERNETES_VERSION} JSON schemas (pip package kubernetes-validate 1.37.0 in {})",
             venv().display()
         ));
     }
