@@ -71,8 +71,8 @@ fn start_and_load(
         let run = k6::Run {
             script,
             env: vec![
-                ("BASE_URL".into(), process.app.base_url()),
-                ("PROFILE".into(), "smoke".into()),
+                ("TARGET_URL".into(), process.app.base_url()),
+                ("K6_PROFILE".into(), "smoke".into()),
             ],
             summary: dir.join(format!("{}-smoke.json", process.app.name)),
             protocol: process.app.protocol,

@@ -16,7 +16,7 @@ const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
 pub struct Run {
     /// The script.
     pub script: PathBuf,
-    /// `-e KEY=VALUE` variables (`BASE_URL`, `PROFILE`, ...).
+    /// `-e KEY=VALUE` variables (`TARGET_URL`, `K6_PROFILE`, ...; see the k6 library).
     pub env: Vec<(String, String)>,
     /// Where the JSON summary is written.
     pub summary: PathBuf,
