@@ -1,0 +1,154 @@
+//! Starting, finding and stopping server processes through `/proc` and `kill`
+//! (no libc: the workspace forbids `unsafe`, and these few calls don't need it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use std::os::unix::process::CommandExt;
+
+/// Starts `command` detached: its own process group (a Ctrl-C in the terminal
+/// that ran xtask does not reach it), stdin closed, output appended to `log`.
+/// Returns its pid; the server outlives xtask.
+pub fn spawn(command: &mut Command, log: &Path) -> Result<u32> {
+    let out = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    let child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", command.get_program()))?;
+    Ok(child.id())
+}
+
+/// True when `pid` exists and has not exited (a zombie counts as exited).
+pub fn alive(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !matches!(state(&stat), Some('Z' | 'X')),
+        Err(_) => false,
+    }
+}
+
+/// The state letter of a `/proc/<pid>/stat` line; the command name in parentheses
+/// may itself contain spaces and parentheses, so look after the last `)`.
+fn state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The working directory of `pid`, which tells our servers apart: each runs in
+/// its service directory (PostgreSQL in its data directory).
+pub fn cwd(pid: u32) -> Option<PathBuf> {
+    fs::read_link(format!("/proc/{pid}/cwd")).ok()
+}
+
+/// The command line of `pid`, arguments joined by spaces.
+pub fn cmdline(pid: u32) -> String {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            String::from_utf8_lossy(&raw)
+                .split('\0')
+                .filter(|arg| !arg.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// True when `pid` is alive and runs inside `dir`.
+pub fn runs_in(pid: u32, dir: &Path) -> bool {
+    alive(pid) && cwd(pid).is_some_and(|cwd| cwd.starts_with(dir))
+}
+
+/// The pid in the first line of `path` (our pid files and `postmaster.pid` alike).
+pub fn read_pid_file(path: &Path) -> Option<u32> {
+    fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Sends `signal` (a name such as `TERM`) to `pid`; a negative target names a
+/// process group.
+pub fn signal(target: i64, signal: &str) -> Result<()> {
+    let status = Command::new("kill")
+        .args(["-s", signal, "--"])
+        .arg(target.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .context("cannot run `kill`")?;
+    if !status.success() {
+        bail!("`kill -s {signal} {target}` failed");
+    }
+    Ok(())
+}
+
+/// Waits until `pid` has exited, for at most `timeout`.
+pub fn wait_exit(pid: u32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while alive(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// After a polite signal was sent: waits up to `grace`, then kills the whole
+/// process group (PostgreSQL's backends, a JVM's threads), and waits again.
+pub fn finish_stop(name: &str, pid: u32, grace: Duration) -> Result<()> {
+    if wait_exit(pid, grace) {
+        return Ok(());
+    }
+    eprintln!(
+        "{name}: still running {}s after the stop signal; killing process group {pid}",
+        grace.as_secs()
+    );
+    let _ = signal(-i64::from(pid), "KILL");
+    let _ = signal(i64::from(pid), "KILL");
+    if !wait_exit(pid, Duration::from_secs(10)) {
+        bail!("{name}: pid {pid} survived SIGKILL");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_read_after_the_command_name() {
+        assert_eq!(state("42 (java) S 1 42 42 0"), Some('S'));
+        assert_eq!(state("42 (a) b) Z 1 42 42 0"), Some('Z'));
+        assert_eq!(state("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_is_alive_and_runs_somewhere() {
+        let me = std::process::id();
+        assert!(alive(me));
+        assert!(cwd(me).is_some());
+        assert!(!cmdline(me).is_empty());
+    }
+
+    #[test]
+    fn a_stopped_child_is_not_alive_even_as_a_zombie() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        assert!(alive(pid));
+        signal(i64::from(pid), "TERM").unwrap();
+        // Not reaped yet: the child is a zombie until `wait`, which must not count.
+        assert!(wait_exit(pid, Duration::from_secs(5)));
+        child.wait().unwrap();
+    }
+}
