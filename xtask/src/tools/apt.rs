@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{Install, Row};
 use crate::cmd;
+use crate::services::ports::{self, Listener};
 
 /// Package name and the file shown for it in the table.
 const PACKAGES: &[(&str, &str)] = &[
@@ -29,7 +30,8 @@ const PACKAGES: &[(&str, &str)] = &[
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
 
-/// Installs the missing packages.
+/// Installs the missing packages, then makes sure no Debian daemon sits on a port
+/// of ours.
 pub(super) fn ensure(install: &mut Install) -> Result<()> {
     let names: Vec<&str> = PACKAGES.iter().map(|(name, _)| *name).collect();
     let mut installed = query(&names)?;
@@ -48,6 +50,7 @@ pub(super) fn ensure(install: &mut Install) -> Result<()> {
             bail!("apt-get finished but {name} is not installed");
         }
     }
+    stop_debian_daemons()?;
     for (name, path) in PACKAGES {
         let version = installed
             .iter()
@@ -152,6 +155,46 @@ impl Drop for NoDaemonStarts {
     }
 }
 
+/// Stops Debian's own PostgreSQL cluster or Redis daemon if one holds our port
+/// (started by an init system, or by hand). Anything else on those ports is left
+/// alone; `cargo xtask services up` names it.
+fn stop_debian_daemons() -> Result<()> {
+    let daemons = [
+        (5432, "postgresql", "/etc/postgresql/"),
+        (6379, "redis-server", "/etc/redis/"),
+    ];
+    for (port, service, marker) in daemons {
+        let Listener::Taken(Some(owner)) = ports::listener(port) else {
+            continue;
+        };
+        // Debian's redis-server retitles itself; its user tells it apart from ours.
+        let debian = owner.cmdline.contains(marker)
+            || (service == "redis-server" && uid_of("redis") == Some(owner.uid));
+        if !debian {
+            continue;
+        }
+        println!("stopping Debian's {service} daemon on port {port} ({owner})");
+        let systemd = Path::new("/run/systemd/system").is_dir();
+        let stopped = if systemd {
+            cmd::run(cmd::new("systemctl").args(["disable", "--now", service]))
+        } else {
+            cmd::run(cmd::new("service").args([service, "stop"]))
+        };
+        stopped.with_context(|| format!("cannot stop Debian's {service} on port {port}"))?;
+    }
+    Ok(())
+}
+
+/// The uid of a system user, from `/etc/passwd`.
+fn uid_of(user: &str) -> Option<u32> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next()? == user).then_some(())?;
+        fields.nth(1)?.parse().ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +208,11 @@ mod tests {
             parse_installed(output),
             vec![("postgresql".to_owned(), "15+248+deb12u2".to_owned())]
         );
+    }
+
+    #[test]
+    fn the_system_users_exist_here() {
+        assert_eq!(uid_of("root"), Some(0));
+        assert_eq!(uid_of("no-such-user-here"), None);
     }
 }
