@@ -123,10 +123,11 @@ pub(super) fn ensure(install: &mut Install) -> Result<()> {
         let recipe = tool.recipe();
         if !(target.is_file() && install.stamps.is_current(tool.name, &recipe)) {
             build(tool, &target)?;
-            install.stamps.record(tool.name, &recipe)?;
+            // Recorded only once it proved to start: a failed check is retried.
             if tool.name == "jaeger" {
                 super::jaeger::smoke_test(&target)?;
             }
+            install.stamps.record(tool.name, &recipe)?;
         }
         install.rows.push(Row::new(tool.name, tool.version, target));
     }
@@ -190,14 +191,19 @@ fn download(module: &str, version: &str) -> Result<PathBuf> {
     // Outside any module, so that no go.mod of ours takes part in resolution.
     let outside = paths::cache();
     fs::create_dir_all(&outside)?;
-    let json = cmd::output(go(&outside).args([
-        "mod",
-        "download",
-        "-json",
-        &format!("{module}@{version}"),
-    ]))?;
-    let download: Download = serde_json::from_str(&json)
-        .with_context(|| format!("unexpected `go mod download -json` output: {json}"))?;
+    // Not `cmd::output`: on failure `go mod download -json` exits 1 and puts the
+    // reason in the JSON's Error field, not on stderr.
+    let out = go(&outside)
+        .args(["mod", "download", "-json", &format!("{module}@{version}")])
+        .output()
+        .context("cannot run `go` (is Go installed and on PATH?)")?;
+    let json = String::from_utf8_lossy(&out.stdout);
+    let download: Download = serde_json::from_str(&json).with_context(|| {
+        format!(
+            "`go mod download {module}@{version}` failed: {}{json}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
     match (download.dir, download.error) {
         (_, Some(error)) => bail!("cannot download {module}@{version}: {error}"),
         (Some(dir), None) => Ok(dir),

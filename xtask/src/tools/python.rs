@@ -45,9 +45,12 @@ fn venv() -> PathBuf {
 pub(super) fn ensure(install: &mut Install) -> Result<()> {
     let venv = venv();
     let recipe = format!("requirements {}", stamp::fingerprint(REQUIREMENTS));
-    let scripts_present = SCRIPTS
-        .iter()
-        .all(|(name, _)| venv.join("bin").join(name).is_file());
+    // `bin/python` links to the interpreter that made the venv: if that one is
+    // gone (a Python upgrade), the venv is dead and is rebuilt.
+    let scripts_present = venv.join("bin/python").is_file()
+        && SCRIPTS
+            .iter()
+            .all(|(name, _)| venv.join("bin").join(name).is_file());
     if !(scripts_present && install.stamps.is_current("python", &recipe)) {
         populate(&venv)?;
         install.stamps.record("python", &recipe)?;
@@ -68,7 +71,11 @@ fn populate(venv: &Path) -> Result<()> {
         venv.display()
     );
     if !venv.join("bin/python").is_file() {
-        cmd::run(cmd::new("python3").args(["-m", "venv"]).arg(venv))?;
+        cmd::run(
+            cmd::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(venv),
+        )?;
     }
     let requirements = venv.join("requirements.txt");
     fs::write(&requirements, REQUIREMENTS)
