@@ -10,7 +10,9 @@ use crate::paths;
 /// A command with the tool cache's `bin/` in front of `PATH`, run from the repository root.
 pub fn new(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
-    command.current_dir(paths::root()).env("PATH", path_with_tools());
+    command
+        .current_dir(paths::root())
+        .env("PATH", path_with_tools());
     command
 }
 
