@@ -101,7 +101,7 @@ pub fn run(args: &[&str]) -> Result<()> {
         );
     }
     let plan = plan(app).with_context(|| format!("{} has no benchmark plan yet", app.name))?;
-    services::run("up")?;
+    services::up()?;
     crate::process::build_release(&[app])?;
     let dir = paths::target().join("bench");
     std::fs::create_dir_all(&dir)?;

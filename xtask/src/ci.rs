@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cmd, services, tools};
+use crate::{charts, cmd, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
     let mut gate = Gate::default();
     // Without tools and services nothing after them means anything: stop early.
     gate.step("tools", tools::install);
-    gate.step("services up", || services::run("up"));
+    gate.step("services up", services::up);
     if gate.failed > 0 {
         return gate.finish();
     }
@@ -38,6 +38,7 @@ pub fn run() -> Result<()> {
         cargo_test(cargo().args(["test", "--workspace", "--locked"]))
     });
     gate.step("charts", charts::check);
+    gate.step("workflows, Dockerfile", lint::check);
     gate.finish()
 }
 

@@ -19,7 +19,7 @@ pub fn run() -> Result<()> {
     })
     .context("cannot install the Ctrl-C handler")?;
 
-    services::run("up")?;
+    services::up()?;
     let apps = apps::existing();
     if apps.is_empty() {
         eprintln!("demo: no app exists yet under apps/; only the backing services run");
@@ -40,7 +40,7 @@ pub fn run() -> Result<()> {
     for process in &mut running {
         process.stop();
     }
-    services::run("down")?;
+    services::down()?;
     eprintln!("demo: stopped cleanly");
     outcome
 }

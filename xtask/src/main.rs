@@ -10,6 +10,7 @@ mod ci;
 mod cmd;
 mod demo;
 mod k6;
+mod lint;
 mod paths;
 mod process;
 mod services;

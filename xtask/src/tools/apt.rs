@@ -25,6 +25,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("protobuf-compiler", "/usr/bin/protoc"),
     ("wrk", "/usr/bin/wrk"),
     ("hyperfine", "/usr/bin/hyperfine"),
+    // actionlint runs it over the workflows' `run:` scripts.
+    ("shellcheck", "/usr/bin/shellcheck"),
 ];
 
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).

