@@ -29,6 +29,8 @@ mod inventory;
 mod k6_scripts;
 mod kubeconform;
 mod obi_routes;
+
+pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
 mod render;
 mod schema;

@@ -124,7 +124,10 @@ fn print_obi_instructions(apps: &[&App], dir: &std::path::Path) -> Result<()> {
 }
 
 fn obi_local_config(ports: &[String]) -> String {
-    let routes = "routes:\n  unmatched: heuristic\n";
+    let routes = crate::charts::obi_standalone_routes().unwrap_or_else(|err| {
+        eprintln!("demo: no route patterns ({err:#}); OBI will guess routes");
+        "routes:\n  unmatched: heuristic\n".to_owned()
+    });
     format!(
         "# Standalone OBI config for `cargo xtask demo` (generated; not committed).\n\
          discovery:\n  instrument:\n    - open_ports: \"{ports}\"\n\
