@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::apps::Protocol;
-use crate::cmd;
+use crate::apps::{self, Protocol};
+use crate::process::{self, AppProcess, Profile};
+use crate::{cmd, paths};
 
 /// The trend statistics k6 keeps, so that p99 is in the summary.
 const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
@@ -70,6 +71,58 @@ impl Run {
         summary.thresholds_ok &= status.success();
         Ok(summary)
     }
+}
+
+/// The gate's k6 step: type-checks every script against `@types/k6`, then runs the
+/// smoke profile of every existing app for real (debug build, 20 s) and fails when
+/// a run's thresholds do not hold.
+pub fn check() -> Result<()> {
+    let tsc = paths::root().join("node_modules/.bin/tsc");
+    if !tsc.is_file() {
+        anyhow::bail!("{} is missing: run `cargo xtask tools`", tsc.display());
+    }
+    cmd::run(cmd::new(tsc).args(["-p", "tsconfig.json"]))?;
+    let existing = apps::existing();
+    if existing.is_empty() {
+        eprintln!("k6: no app exists yet; scripts type-checked, nothing to run");
+        return Ok(());
+    }
+    process::build(&existing, Profile::Debug)?;
+    let dir = paths::target().join("k6-smoke");
+    let mut failed = Vec::new();
+    for app in existing {
+        let mut running = AppProcess::start_built(app, Profile::Debug, &dir)?;
+        let run = Run {
+            script: app.k6_script(),
+            env: vec![
+                ("TARGET_URL".into(), app.base_url()),
+                ("K6_PROFILE".into(), "smoke".into()),
+                ("K6_DURATION".into(), "20s".into()),
+            ],
+            summary: dir.join(format!("{}.json", app.name)),
+            protocol: app.protocol,
+        };
+        let outcome = run.execute();
+        running.stop();
+        match outcome {
+            Ok(summary) if summary.thresholds_ok => eprintln!(
+                "k6: {} smoke ok: {:.1} req/s, p99 {:.1} ms, {:.2} % failed",
+                app.name,
+                summary.rate,
+                summary.p99_ms,
+                summary.error_rate * 100.0
+            ),
+            Ok(_) => failed.push(format!(
+                "{}: thresholds crossed (see the k6 output above)",
+                app.name
+            )),
+            Err(err) => failed.push(format!("{}: {err:#}", app.name)),
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("smoke runs failed:\n  {}", failed.join("\n  "));
+    }
+    Ok(())
 }
 
 /// Reads a `--summary-export` file.

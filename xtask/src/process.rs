@@ -11,21 +11,41 @@ use anyhow::{Context, Result, bail};
 use crate::apps::App;
 use crate::{ci, paths};
 
-/// `cargo build --release` of the given apps.
-pub fn build_release(apps: &[&App]) -> Result<()> {
+/// A cargo build profile, and where its binaries land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `target/debug`: what `cargo test` already built (the gate's smoke runs).
+    Debug,
+    /// `target/release`: what `demo` and `bench` measure.
+    Release,
+}
+
+/// `cargo build` of the given apps in `profile`.
+pub fn build(apps: &[&App], profile: Profile) -> Result<()> {
     let mut command = ci::cargo();
-    command.args(["build", "--release", "--locked"]);
+    command.args(["build", "--locked"]);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
     for app in apps {
         command.args(["-p", app.name]);
     }
     crate::cmd::run(&mut command)
 }
 
-fn release_binary(app: &App) -> PathBuf {
+/// `cargo build --release` of the given apps.
+pub fn build_release(apps: &[&App]) -> Result<()> {
+    build(apps, Profile::Release)
+}
+
+fn binary(app: &App, profile: Profile) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| paths::root().join("target"))
-        .join("release")
+        .join(match profile {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        })
         .join(app.name)
 }
 
@@ -39,9 +59,14 @@ pub struct AppProcess {
 impl AppProcess {
     /// Starts the release binary of `app` with its log in `dir`, and waits until ready.
     pub fn start(app: &'static App, dir: &Path) -> Result<Self> {
+        Self::start_built(app, Profile::Release, dir)
+    }
+
+    /// Starts the `profile` binary of `app` with its log in `dir`, and waits until ready.
+    pub fn start_built(app: &'static App, profile: Profile, dir: &Path) -> Result<Self> {
         let log = dir.join(format!("{}.log", app.name));
         let out = File::create(&log)?;
-        let child = Command::new(release_binary(app))
+        let child = Command::new(binary(app, profile))
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", app.port.to_string())
             .stdout(out.try_clone()?)
