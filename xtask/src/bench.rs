@@ -70,6 +70,53 @@ pub trait Measure {
     fn measure(&self, settings: &Settings) -> Result<Sample>;
 }
 
+/// A k6 script run with the k6 library's `bench` profile: `vus` clients as fast as
+/// the target answers, for `duration`. Serves app workloads and HTTP/gRPC baselines.
+#[derive(Debug, Clone)]
+pub struct K6Workload {
+    /// Shown in the report.
+    pub name: String,
+    /// The script; it picks its mix from `env` (e.g. `MIX=read`).
+    pub script: std::path::PathBuf,
+    /// Base URL of the target (the app, or a baseline server).
+    pub target_url: String,
+    /// Extra `-e` variables.
+    pub env: Vec<(String, String)>,
+    /// Which metrics to read.
+    pub protocol: crate::apps::Protocol,
+}
+
+impl Measure for K6Workload {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn measure(&self, settings: &Settings) -> Result<Sample> {
+        let mut env = vec![
+            ("K6_PROFILE".to_owned(), "bench".to_owned()),
+            ("K6_VUS".to_owned(), settings.vus.to_string()),
+            (
+                "K6_DURATION".to_owned(),
+                format!("{}s", settings.duration.as_secs().max(1)),
+            ),
+            ("TARGET_URL".to_owned(), self.target_url.clone()),
+        ];
+        env.extend(self.env.iter().cloned());
+        let slug: String = self
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let run = k6::Run {
+            script: self.script.clone(),
+            env,
+            summary: paths::target().join("bench").join(format!("{slug}.json")),
+            protocol: self.protocol,
+        };
+        Ok(run.execute()?.into())
+    }
+}
+
 /// What `bench <app>` measures: the app's workloads and its physical baseline.
 pub struct Plan {
     /// The app under test.
