@@ -73,6 +73,7 @@ pub trait Measure {
 /// A k6 script run with the k6 library's `bench` profile: `vus` clients as fast as
 /// the target answers, for `duration`. Serves app workloads and HTTP/gRPC baselines.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "the protocol slices' plans construct it")]
 pub struct K6Workload {
     /// Shown in the report.
     pub name: String,
@@ -92,6 +93,12 @@ impl Measure for K6Workload {
     }
 
     fn measure(&self, settings: &Settings) -> Result<Sample> {
+        Ok(self.k6_run(settings).execute()?.into())
+    }
+}
+
+impl K6Workload {
+    fn k6_run(&self, settings: &Settings) -> k6::Run {
         let mut env = vec![
             ("K6_PROFILE".to_owned(), "bench".to_owned()),
             ("K6_VUS".to_owned(), settings.vus.to_string()),
@@ -107,13 +114,12 @@ impl Measure for K6Workload {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        let run = k6::Run {
+        k6::Run {
             script: self.script.clone(),
             env,
             summary: paths::target().join("bench").join(format!("{slug}.json")),
             protocol: self.protocol,
-        };
-        Ok(run.execute()?.into())
+        }
     }
 }
 
@@ -383,6 +389,40 @@ mod tests {
         );
         assert!(parse_args(&["x", "--runs", "0"]).is_err());
         assert!(parse_args(&[]).is_err());
+    }
+
+    #[test]
+    fn a_k6_workload_runs_the_bench_profile_with_the_settings() {
+        let workload = K6Workload {
+            name: "read mix".into(),
+            script: "charts/http-rest-api/k6/main.js".into(),
+            target_url: "http://127.0.0.1:8080".into(),
+            env: vec![("MIX".into(), "read".into())],
+            protocol: crate::apps::Protocol::Http,
+        };
+        let settings = Settings {
+            runs: 1,
+            duration: Duration::from_secs(20),
+            vus: 8,
+            warmup: Duration::ZERO,
+        };
+        let run = workload.k6_run(&settings);
+        let env: Vec<String> = run.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            env,
+            [
+                "K6_PROFILE=bench",
+                "K6_VUS=8",
+                "K6_DURATION=20s",
+                "TARGET_URL=http://127.0.0.1:8080",
+                "MIX=read"
+            ]
+        );
+        assert!(
+            run.summary.ends_with("bench/read-mix.json"),
+            "{}",
+            run.summary.display()
+        );
     }
 
     struct Fixed(&'static str, f64);
