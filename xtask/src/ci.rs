@@ -83,6 +83,7 @@ impl Gate {
                 ("FAILED", counts.describe())
             }
             Err(err) => {
+                eprintln!("{name}: {err:#}");
                 self.failed += 1;
                 (
                     "FAILED",

@@ -8,6 +8,7 @@ mod bench;
 mod charts;
 mod ci;
 mod cmd;
+mod coverage;
 mod demo;
 mod k6;
 mod lint;
@@ -29,6 +30,7 @@ cargo xtask <command>
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
+  coverage [crate ...]  line coverage of the apps and the kit (cargo-llvm-cov)
   help                  this text
 ";
 
@@ -47,6 +49,7 @@ fn run() -> Result<()> {
         ["services", action] => services::run(action),
         ["ci"] => ci::run(),
         ["demo"] => demo::run(),
+        ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),
         ["charts", "generate"] => charts::generate(),
