@@ -1,0 +1,214 @@
+//! `/api/v1/products/{id}/image`: multipart upload (size limit enforced while
+//! streaming, content-type allow-list checked against the bytes) and download
+//! with the stored content type.
+
+use bytes::Bytes;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiResponse, Multipart, OpenApi};
+use service_kit::problem::Problem;
+use tokio::io::AsyncReadExt;
+
+use super::ApiTags;
+use super::error::ApiError;
+use super::products::ProductDto;
+use super::security::BearerToken;
+use crate::auth::Role;
+use crate::store::{Image, Store};
+use crate::upload_limit::{UploadLimit, limit_upload, too_large};
+
+/// The upload form.
+#[derive(Debug, Multipart)]
+pub struct ImageUpload {
+    /// The image file (PNG, JPEG, GIF or WebP by default).
+    pub file: Upload,
+}
+
+/// The images resource.
+#[derive(Debug, Clone)]
+pub struct ImagesApi {
+    /// The catalog.
+    pub store: Store,
+    /// Accepted content types.
+    pub allowed_types: Vec<String>,
+    /// Largest accepted image.
+    pub limit: UploadLimit,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Images")]
+impl ImagesApi {
+    /// Upload or replace a product's image (role `editor` or `admin`).
+    #[oai(
+        path = "/products/:id/image",
+        method = "put",
+        operation_id = "uploadProductImage",
+        transform = "limit_upload"
+    )]
+    async fn upload(
+        &self,
+        token: BearerToken,
+        /// The product id.
+        #[oai(name = "id")]
+        id: Path<u64>,
+        form: ImageUpload,
+    ) -> Result<Json<ProductDto>, ApiError> {
+        token.require(Role::Editor, "uploading an image")?;
+        let file = form.file;
+        let declared = file
+            .content_type()
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or(ct)
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        if !self
+            .allowed_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&declared))
+        {
+            return Err(unsupported(format!(
+                "the file's content type `{declared}` is not one of: {}",
+                self.allowed_types.join(", ")
+            )));
+        }
+        if file.size() > self.limit.max_file_bytes {
+            return Err(ApiError(too_large(self.limit)));
+        }
+        let mut data = Vec::with_capacity(file.size());
+        file.into_async_read()
+            .read_to_end(&mut data)
+            .await
+            .map_err(|err| {
+                ApiError(
+                    Problem::status(StatusCode::BAD_REQUEST)
+                        .with_detail(format!("cannot read the upload: {err}")),
+                )
+            })?;
+        if let Some(sniffed) = sniff(&data)
+            && sniffed != declared
+        {
+            return Err(unsupported(format!(
+                "the file says `{declared}` but its bytes are `{sniffed}`"
+            )));
+        }
+        let product = self.store.put_image(
+            id.0,
+            Image {
+                content_type: declared,
+                data: Bytes::from(data),
+            },
+        )?;
+        Ok(Json(product.into()))
+    }
+
+    /// Download a product's image, with the content type it was uploaded with.
+    #[oai(
+        path = "/products/:id/image",
+        method = "get",
+        operation_id = "getProductImage"
+    )]
+    async fn download(
+        &self,
+        /// The product id.
+        #[oai(name = "id")]
+        id: Path<u64>,
+    ) -> Result<ImageBody, ApiError> {
+        match self.store.image(id.0)? {
+            Some(image) => Ok(ImageBody(image)),
+            None => Err(ApiError(
+                Problem::new(StatusCode::NOT_FOUND, "no-image", "No image")
+                    .with_detail(format!("product {} has no image", id.0)),
+            )),
+        }
+    }
+}
+
+fn unsupported(detail: String) -> ApiError {
+    ApiError(
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-image-type",
+            "Unsupported image type",
+        )
+        .with_detail(detail),
+    )
+}
+
+/// The image type the first bytes announce, for the formats we know.
+fn sniff(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// An image download: its bytes with its own content type.
+#[derive(Debug)]
+pub struct ImageBody(pub Image);
+
+impl IntoResponse for ImageBody {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .header(poem::http::header::CONTENT_TYPE, self.0.content_type)
+            .header(poem::http::header::CACHE_CONTROL, "public, max-age=60")
+            .body(self.0.data)
+    }
+}
+
+impl ApiResponse for ImageBody {
+    fn meta() -> MetaResponses {
+        let binary = || {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                format: Some("binary"),
+                ..MetaSchema::new("string")
+            }))
+        };
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The image",
+                status: Some(200),
+                status_range: None,
+                content: ["image/png", "image/jpeg", "image/gif", "image/webp"]
+                    .into_iter()
+                    .map(|content_type| MetaMediaType {
+                        content_type,
+                        schema: binary(),
+                    })
+                    .collect(),
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff;
+
+    #[test]
+    fn known_formats_are_recognised_by_their_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0"), Some("image/jpeg"));
+        assert_eq!(sniff(b"GIF89a.."), Some("image/gif"));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"hello"), None);
+    }
+}

@@ -1,0 +1,264 @@
+//! `/api/v1/products`: list (cursor pages, filters), get (`ETag`, `If-None-Match`),
+//! create, replace (`If-Match` → 412 on a stale version) and delete.
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use super::error::ApiError;
+use super::product_body::ProductBody;
+use super::security::BearerToken;
+use crate::auth::Role;
+use crate::cursor;
+use crate::domain::{Filter, Product};
+use crate::settings::StoreSettings;
+use crate::store::Store;
+
+/// A product as the API shows it.
+#[derive(Debug, Object)]
+#[oai(rename = "Product")]
+pub struct ProductDto {
+    /// Assigned by the server.
+    pub id: u64,
+    /// Stock keeping unit, unique.
+    pub sku: String,
+    /// Display name.
+    pub name: String,
+    /// Long text; may be empty.
+    pub description: String,
+    /// Category slug.
+    pub category: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Units in stock.
+    pub stock: i64,
+    /// Incremented on every change; the `ETag` is `"<id>-<version>"`.
+    pub version: u64,
+    /// Content type of the product image, if one was uploaded.
+    pub image_type: Option<String>,
+}
+
+impl From<Product> for ProductDto {
+    fn from(product: Product) -> Self {
+        let fields = product.fields;
+        Self {
+            id: product.id,
+            sku: fields.sku.as_str().to_owned(),
+            name: fields.name.as_str().to_owned(),
+            description: fields.description.as_str().to_owned(),
+            category: fields.category.as_str().to_owned(),
+            price_cents: fields.price_cents.get(),
+            stock: fields.stock.get(),
+            version: product.version,
+            image_type: product.image_type,
+        }
+    }
+}
+
+/// One page of products.
+#[derive(Debug, Object)]
+#[oai(rename = "ProductPage")]
+pub struct ProductPage {
+    /// The products, by ascending id.
+    pub items: Vec<ProductDto>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A product with its `ETag`.
+#[derive(Debug, ApiResponse)]
+pub enum ProductResponse {
+    /// The product.
+    #[oai(status = 200)]
+    Ok(
+        Json<ProductDto>,
+        /// The product's version.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// Unchanged since the version named by `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
+}
+
+/// A created product.
+#[derive(Debug, ApiResponse)]
+pub enum CreatedResponse {
+    /// Created.
+    #[oai(status = 201)]
+    Created(
+        Json<ProductDto>,
+        /// Where the product lives.
+        #[oai(header = "Location")]
+        String,
+        /// The product's version.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+/// A deleted product.
+#[derive(Debug, ApiResponse)]
+pub enum DeletedResponse {
+    /// Deleted.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+/// The products resource.
+#[derive(Debug, Clone)]
+pub struct ProductsApi {
+    /// The catalog.
+    pub store: Store,
+    /// Page sizes.
+    pub pages: StoreSettings,
+}
+
+/// Builds the response of a read or write that returns one product.
+pub fn with_etag(product: Product) -> ProductResponse {
+    let etag = product.etag();
+    ProductResponse::Ok(Json(product.into()), etag)
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
+impl ProductsApi {
+    /// List products, a page at a time.
+    ///
+    /// Filters combine with AND. Follow `next_cursor` for the next page.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/products", method = "get", operation_id = "listProducts")]
+    async fn list(
+        &self,
+        /// Page size, 1 to `store.max_page_size` (default `store.default_page_size`).
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Only this category.
+        category: Query<Option<String>>,
+        /// Lowest price in cents, inclusive.
+        min_price: Query<Option<i64>>,
+        /// Highest price in cents, inclusive.
+        max_price: Query<Option<i64>>,
+        /// Case-insensitive part of the name.
+        q: Query<Option<String>>,
+        /// Only products in stock (true) or out of stock (false).
+        in_stock: Query<Option<bool>>,
+    ) -> Result<Json<ProductPage>, ApiError> {
+        let limit = limit.0.unwrap_or(self.pages.default_page_size);
+        if limit == 0 || limit > self.pages.max_page_size {
+            return Err(ApiError::bad_parameter(
+                "limit",
+                format!("must be between 1 and {}", self.pages.max_page_size),
+            ));
+        }
+        let after = match cursor.0.as_deref() {
+            Some(text) => {
+                Some(cursor::decode(text).map_err(|m| ApiError::bad_parameter("cursor", m))?)
+            }
+            None => None,
+        };
+        if let (Some(min), Some(max)) = (min_price.0, max_price.0)
+            && min > max
+        {
+            return Err(ApiError::bad_parameter(
+                "min_price",
+                format!("{min} is above max_price {max}"),
+            ));
+        }
+        let filter = Filter {
+            category: category.0,
+            min_price: min_price.0,
+            max_price: max_price.0,
+            query: q.0,
+            in_stock: in_stock.0,
+        };
+        let page = self.store.list(&filter, after, limit as usize);
+        Ok(Json(ProductPage {
+            items: page.items.into_iter().map(ProductDto::from).collect(),
+            next_cursor: page.next_after.map(cursor::encode),
+        }))
+    }
+
+    /// Create a product (role `editor` or `admin`).
+    #[oai(path = "/products", method = "post", operation_id = "createProduct")]
+    async fn create(
+        &self,
+        token: BearerToken,
+        body: ProductBody,
+    ) -> Result<CreatedResponse, ApiError> {
+        token.require(Role::Editor, "creating a product")?;
+        let product = self.store.create(body.0)?;
+        let etag = product.etag();
+        let location = format!("/api/v1/products/{}", product.id);
+        Ok(CreatedResponse::Created(
+            Json(product.into()),
+            location,
+            etag,
+        ))
+    }
+
+    /// Get one product.
+    #[oai(path = "/products/:id", method = "get", operation_id = "getProduct")]
+    async fn get(
+        &self,
+        /// The product id.
+        #[oai(name = "id")]
+        id: Path<u64>,
+        /// Answer 304 if the product is still at this version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<ProductResponse, ApiError> {
+        let product = self.store.get(id.0)?;
+        let etag = product.etag();
+        if if_none_match.0.as_deref().is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        }) {
+            return Ok(ProductResponse::NotModified(etag));
+        }
+        Ok(with_etag(product))
+    }
+
+    /// Replace a product (role `editor` or `admin`).
+    ///
+    /// With `If-Match`, the update happens only if the product is still at that
+    /// version (else 412 with the current `ETag`).
+    #[oai(path = "/products/:id", method = "put", operation_id = "updateProduct")]
+    async fn update(
+        &self,
+        token: BearerToken,
+        /// The product id.
+        #[oai(name = "id")]
+        id: Path<u64>,
+        /// The `ETag` the update is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: ProductBody,
+    ) -> Result<ProductResponse, ApiError> {
+        token.require(Role::Editor, "updating a product")?;
+        let product = self.store.update(id.0, body.0, if_match.0.as_deref())?;
+        Ok(with_etag(product))
+    }
+
+    /// Delete a product and its image (role `admin`).
+    #[oai(
+        path = "/products/:id",
+        method = "delete",
+        operation_id = "deleteProduct"
+    )]
+    async fn delete(
+        &self,
+        token: BearerToken,
+        /// The product id.
+        #[oai(name = "id")]
+        id: Path<u64>,
+        /// The `ETag` the deletion is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<DeletedResponse, ApiError> {
+        token.require(Role::Admin, "deleting a product")?;
+        self.store.delete(id.0, if_match.0.as_deref())?;
+        Ok(DeletedResponse::Deleted)
+    }
+}

@@ -1,0 +1,102 @@
+//! Per-client token buckets: 429 with `Retry-After`, per token, off-switchable.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{problem, spawn_app, spawn_app_with};
+
+const LIMITED: &[(&str, &str)] = &[
+    ("APP__RATE_LIMIT__ENABLED", "true"),
+    ("APP__RATE_LIMIT__REQUESTS_PER_SECOND", "1"),
+    ("APP__RATE_LIMIT__BURST", "3"),
+];
+
+#[tokio::test]
+async fn a_client_past_its_burst_gets_a_429_with_retry_after() {
+    let app = spawn_app_with(LIMITED).await;
+    for _ in 0..3 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body = problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(body["type"], "urn:obi-examples:problem:rate-limited");
+}
+
+#[tokio::test]
+async fn each_token_has_its_own_bucket_and_probes_are_never_limited() {
+    let app = spawn_app_with(LIMITED).await;
+    // Three requests from this address, the token request included.
+    let token = app.token("reader").await;
+    for _ in 0..2 {
+        app.client
+            .get(app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let with_token = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), StatusCode::OK);
+    for path in ["/healthz", "/readyz", "/openapi.json"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_bucket_refills_with_time() {
+    let app = spawn_app_with(LIMITED).await;
+    for _ in 0..4 {
+        app.client
+            .get(app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn switched_off_no_client_is_limited() {
+    let app = spawn_app().await;
+    for _ in 0..200 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
