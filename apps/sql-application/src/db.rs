@@ -1,0 +1,100 @@
+//! The PostgreSQL side of start-up and readiness: the recycling pool, the embedded
+//! migrations (applied under PostgreSQL's advisory lock), and the readiness check.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::settings::DatabaseSettings;
+
+/// The schema, embedded at build time from `migrations/`.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The request pool. Lazy: the app starts (and reports not ready) while PostgreSQL is
+/// down. Connections live at most `max_lifetime`, so an OBI started after the app
+/// sees every statement prepared again within minutes.
+pub fn pool(settings: &DatabaseSettings) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .max_lifetime(settings.max_lifetime)
+        .idle_timeout(settings.idle_timeout)
+        .test_before_acquire(true)
+        .connect_lazy_with(settings.connect_options())
+}
+
+/// A one-connection pool for the readiness probe, so an exhausted request pool
+/// (the `pool_exhaustion` fault) does not take the pod out of its Service.
+pub fn probe_pool(settings: &DatabaseSettings) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout)
+        .max_lifetime(settings.max_lifetime)
+        .idle_timeout(settings.idle_timeout)
+        .test_before_acquire(false)
+        .connect_lazy_with(settings.connect_options())
+}
+
+/// Whether the schema is known to be current. Shared by the migration task and the
+/// readiness check.
+#[derive(Debug, Clone, Default)]
+pub struct Schema(Arc<AtomicBool>);
+
+impl Schema {
+    /// Whether migrations have been applied (or are not ours to apply).
+    pub fn is_current(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn mark_current(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Applies the migrations until it succeeds or `stop` fires, retrying every
+/// `retry`. `Migrator::run` holds `pg_advisory_lock` while it works, so replicas
+/// starting together apply each migration once and the others wait.
+pub async fn migrate(
+    pool: PgPool,
+    schema: Schema,
+    apply: bool,
+    retry: Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    if !apply {
+        schema.mark_current();
+        return;
+    }
+    loop {
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => {
+                tracing::info!(migrations = MIGRATOR.iter().count(), "schema is current");
+                schema.mark_current();
+                return;
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot migrate yet; retrying"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(retry) => {}
+        }
+    }
+}
+
+/// The readiness check: the schema is current and PostgreSQL answers.
+pub async fn check(pool: PgPool, schema: Schema) -> Result<(), String> {
+    if !schema.is_current() {
+        return Err("migrations are not applied yet".into());
+    }
+    sqlx::query("SELECT 1")
+        .execute(&pool)
+        .await
+        .map(drop)
+        .map_err(|err| err.to_string())
+}

@@ -1,0 +1,177 @@
+//! `/api/v1/orders`: place an order (transactional, idempotent with
+//! `Idempotency-Key`), read one, list them with their items.
+
+use poem::Request;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::products::page_end;
+use super::{AppState, Tag, cursor};
+use crate::domain::{LineInput, OrderInput};
+use crate::error::{ApiError, ErrorResponse};
+use crate::model::Order;
+use crate::scenarios::{N_PLUS_ONE, active};
+use crate::store::orders::{self, Filter, Idempotency, Placed};
+
+/// Order operations.
+#[derive(Debug)]
+pub struct OrdersApi {
+    /// Shared state.
+    pub state: AppState,
+}
+
+/// One line of an order to place.
+#[derive(Debug, Clone, Object)]
+pub struct OrderLineRequest {
+    /// The product.
+    pub product_id: i64,
+    /// Units, 1–1000.
+    pub quantity: i32,
+}
+
+/// An order to place.
+#[derive(Debug, Clone, Object)]
+pub struct OrderRequest {
+    /// Who orders (an existing customer).
+    pub customer_id: i64,
+    /// 1 to `orders.max_items` lines, each product once.
+    pub items: Vec<OrderLineRequest>,
+}
+
+/// A page of orders, newest first.
+#[derive(Debug, Object)]
+pub struct OrderPage {
+    /// Orders with their items.
+    pub items: Vec<Order>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A placed order.
+#[derive(Debug, ApiResponse)]
+pub enum OrderPlaced {
+    /// Placed; with `Idempotent-Replayed: true` when this is the stored answer to an
+    /// earlier request with the same `Idempotency-Key`.
+    #[oai(status = 201)]
+    Created(
+        Json<Order>,
+        #[oai(header = "Location")] String,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+}
+
+/// Longest `Idempotency-Key`.
+const MAX_KEY_LENGTH: usize = 200;
+
+fn idempotency_key(key: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match key {
+        None => Ok(None),
+        Some(key)
+            if !key.is_empty()
+                && key.len() <= MAX_KEY_LENGTH
+                && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(key))
+        }
+        Some(_) => Err(ApiError::BadRequest {
+            slug: "invalid-idempotency-key",
+            detail: format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"
+            ),
+        }),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Orders")]
+impl OrdersApi {
+    /// Place an order: stock is taken and the order written in one transaction, or
+    /// nothing happens. A retry with the same `Idempotency-Key` and body gets the
+    /// first answer again instead of a second order.
+    #[oai(path = "/orders", method = "post", operation_id = "placeOrder")]
+    async fn place(
+        &self,
+        req: &Request,
+        body: Json<OrderRequest>,
+        /// Makes retries safe: 1–200 visible ASCII characters, unique per order.
+        #[oai(name = "Idempotency-Key")]
+        key: Header<Option<String>>,
+    ) -> Result<OrderPlaced, ErrorResponse> {
+        let key = idempotency_key(key.0.as_deref())?;
+        let lines: Vec<LineInput> = body
+            .items
+            .iter()
+            .map(|line| LineInput {
+                product_id: line.product_id,
+                quantity: line.quantity,
+            })
+            .collect();
+        let max_items = usize::try_from(self.state.settings.orders.max_items).unwrap_or(usize::MAX);
+        let input =
+            OrderInput::parse(body.customer_id, &lines, max_items).map_err(ApiError::Invalid)?;
+        let idempotency = key.map(|key| Idempotency {
+            key,
+            request: serde_json::json!({
+                "customer_id": input.customer_id,
+                "items": input.lines.iter().map(|l| serde_json::json!([l.product_id, l.quantity])).collect::<Vec<_>>(),
+            }),
+        });
+        self.state.prelude(req).await?;
+        let (order, replayed) = match orders::place(&self.state.pool, &input, idempotency).await? {
+            Placed::Created(order) => (order, None),
+            Placed::Replayed(order) => (order, Some("true".to_owned())),
+        };
+        let location = format!("/api/v1/orders/{}", order.id);
+        Ok(OrderPlaced::Created(Json(order), location, replayed))
+    }
+
+    /// Get an order with its items.
+    #[oai(path = "/orders/:id", method = "get", operation_id = "getOrder")]
+    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Order>, ErrorResponse> {
+        self.state.prelude(req).await?;
+        Ok(Json(orders::get(&self.state.pool, id.0).await?))
+    }
+
+    /// List orders with their items, newest first, a page at a time. The
+    /// `n_plus_one` fault loads each order's items with its own query.
+    #[oai(path = "/orders", method = "get", operation_id = "listOrders")]
+    async fn list(
+        &self,
+        req: &Request,
+        /// Page size, 1 to `orders.max_page_size` (default 20).
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page.
+        after: Query<Option<String>>,
+        /// Only this customer's orders.
+        customer_id: Query<Option<i64>>,
+    ) -> Result<Json<OrderPage>, ErrorResponse> {
+        let limit = self.state.limit(limit.0)?;
+        let filter = Filter {
+            before: cursor(after.0.as_deref())?,
+            customer_id: customer_id.0,
+            limit: limit + 1,
+        };
+        self.state.prelude(req).await?;
+        let mut items = if active(req, N_PLUS_ONE) {
+            orders::list_n_plus_one(&self.state.pool, filter).await?
+        } else {
+            orders::list(&self.state.pool, filter).await?
+        };
+        let next_cursor = page_end(&mut items, limit, |o| o.id);
+        Ok(Json(OrderPage { items, next_cursor }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_bounded_visible_ascii() {
+        assert_eq!(idempotency_key(None).unwrap(), None);
+        assert_eq!(idempotency_key(Some("k-1")).unwrap(), Some("k-1"));
+        for bad in ["", "a b", "é", &"k".repeat(201)] {
+            assert!(idempotency_key(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The `customers` table.
+
+use sqlx::PgPool;
+
+use crate::domain::CustomerInput;
+use crate::error::ApiError;
+use crate::model::Customer;
+
+macro_rules! columns {
+    () => {
+        "id, email, name, created_at"
+    };
+}
+
+/// Inserts a customer; a taken e-mail address is a conflict.
+pub async fn create(pool: &PgPool, input: &CustomerInput) -> Result<Customer, ApiError> {
+    let sql = concat!(
+        "INSERT INTO customers (email, name) VALUES ($1, $2) RETURNING ",
+        columns!()
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(&input.email)
+        .bind(&input.name)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// One customer.
+pub async fn get(pool: &PgPool, id: i64) -> Result<Customer, ApiError> {
+    let sql = concat!("SELECT ", columns!(), " FROM customers WHERE id = $1");
+    sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// A page of customers by id, after the cursor.
+pub async fn list(
+    pool: &PgPool,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Customer>, ApiError> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM customers WHERE ($1::bigint IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Replaces a customer's fields.
+pub async fn update(pool: &PgPool, id: i64, input: &CustomerInput) -> Result<Customer, ApiError> {
+    let sql = concat!(
+        "UPDATE customers SET email = $2, name = $3 WHERE id = $1 RETURNING ",
+        columns!()
+    );
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(&input.email)
+        .bind(&input.name)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Deletes a customer; one with orders is a conflict.
+pub async fn delete(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+    let deleted = sqlx::query("DELETE FROM customers WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        Err(not_found(id))
+    } else {
+        Ok(())
+    }
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no customer with id {id}"))
+}

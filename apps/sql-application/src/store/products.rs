@@ -1,0 +1,88 @@
+//! The `products` table.
+
+use sqlx::PgPool;
+
+use crate::domain::ProductInput;
+use crate::error::ApiError;
+use crate::model::Product;
+
+macro_rules! columns {
+    () => {
+        "id, sku, name, price_cents, stock, created_at, updated_at"
+    };
+}
+
+/// Inserts a product; a taken sku is a conflict.
+pub async fn create(pool: &PgPool, input: &ProductInput) -> Result<Product, ApiError> {
+    let sql = concat!(
+        "INSERT INTO products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING ",
+        columns!()
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(&input.sku)
+        .bind(&input.name)
+        .bind(input.price_cents)
+        .bind(input.stock)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// One product.
+pub async fn get(pool: &PgPool, id: i64) -> Result<Product, ApiError> {
+    let sql = concat!("SELECT ", columns!(), " FROM products WHERE id = $1");
+    sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// A page of products by id, after the cursor; `limit + 1` rows tell whether more exist.
+pub async fn list(pool: &PgPool, after: Option<i64>, limit: i64) -> Result<Vec<Product>, ApiError> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM products WHERE ($1::bigint IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Replaces a product's fields.
+pub async fn update(pool: &PgPool, id: i64, input: &ProductInput) -> Result<Product, ApiError> {
+    let sql = concat!(
+        "UPDATE products SET sku = $2, name = $3, price_cents = $4, stock = $5, updated_at = now() \
+         WHERE id = $1 RETURNING ",
+        columns!()
+    );
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(&input.sku)
+        .bind(&input.name)
+        .bind(input.price_cents)
+        .bind(input.stock)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Deletes a product; one that orders reference is a conflict.
+pub async fn delete(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+    let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        Err(not_found(id))
+    } else {
+        Ok(())
+    }
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no product with id {id}"))
+}

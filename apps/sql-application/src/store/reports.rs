@@ -1,0 +1,44 @@
+//! The sales report: best-selling products of the last N days. Its fast path filters
+//! `orders.created_at` through `orders_created_at_idx`; the `slow_query` path wraps the
+//! column in an expression no index serves and sleeps inside PostgreSQL.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::error::ApiError;
+use crate::model::SalesRow;
+
+const FAST: &str = "SELECT p.id AS product_id, p.sku, p.name, \
+        SUM(i.quantity)::bigint AS units, SUM(i.quantity * i.unit_price_cents)::bigint AS revenue_cents \
+    FROM orders o \
+    JOIN order_items i ON i.order_id = o.id \
+    JOIN products p ON p.id = i.product_id \
+    WHERE o.created_at >= now() - make_interval(days => $1) \
+    GROUP BY p.id ORDER BY revenue_cents DESC, p.id LIMIT $2";
+
+const SLOW: &str = "WITH pause AS MATERIALIZED (SELECT pg_sleep($3)) \
+    SELECT p.id AS product_id, p.sku, p.name, \
+        SUM(i.quantity)::bigint AS units, SUM(i.quantity * i.unit_price_cents)::bigint AS revenue_cents \
+    FROM pause, orders o \
+    JOIN order_items i ON i.order_id = o.id \
+    JOIN products p ON p.id = i.product_id \
+    WHERE date_trunc('second', o.created_at) >= now() - make_interval(days => $1) \
+    GROUP BY p.id ORDER BY revenue_cents DESC, p.id LIMIT $2";
+
+/// Top `limit` products by revenue over the last `days`; `slow` plays `slow_query`.
+pub async fn sales(
+    pool: &PgPool,
+    days: i32,
+    limit: i64,
+    slow: Option<Duration>,
+) -> Result<Vec<SalesRow>, ApiError> {
+    let query = match slow {
+        None => sqlx::query_as(FAST).bind(days).bind(limit),
+        Some(sleep) => sqlx::query_as(SLOW)
+            .bind(days)
+            .bind(limit)
+            .bind(sleep.as_secs_f64()),
+    };
+    Ok(query.fetch_all(pool).await?)
+}

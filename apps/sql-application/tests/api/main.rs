@@ -1,0 +1,13 @@
+//! API tests of sql-application against the real PostgreSQL of `cargo xtask services up`:
+//! one fresh database per test, reached through a TCP proxy the test controls.
+
+mod faults;
+mod health;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod orders;
+mod outage;
+mod proxy;
+mod resources;
+mod shutdown;
