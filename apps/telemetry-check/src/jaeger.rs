@@ -38,7 +38,10 @@ impl Jaeger {
     pub async fn probe(&self) -> Result<(), BackendError> {
         let url = backend::join(&self.base, "api/v3/services");
         let (status, body) = backend::get_text(&self.http, &url, &[]).await?;
-        if status != 200 || !body.contains("services") {
+        // An empty Jaeger answers `{}` (protobuf JSON leaves out empty lists).
+        let is_object =
+            serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v.is_object());
+        if status != 200 || !is_object {
             return Err(BackendError::Unexpected {
                 url,
                 detail: format!(

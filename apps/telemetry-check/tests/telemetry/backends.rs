@@ -1,0 +1,214 @@
+//! Real Prometheus and Jaeger processes on free loopback ports, each in its own
+//! temporary directory, killed when their guard drops. A missing binary fails
+//! the test (never skips it) with the command that installs it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A child process killed (and reaped) on drop, with its working directory.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    pub port: u16,
+    pub dir: TempDir,
+    name: &'static str,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn require(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "{what} not found at {}: run cargo xtask tools (the telemetry tests need the real binary)",
+        path.display()
+    );
+    path
+}
+
+/// Debian's Prometheus, or `PROMETHEUS` when set.
+pub fn prometheus_binary() -> PathBuf {
+    let path = std::env::var_os("PROMETHEUS")
+        .map_or_else(|| PathBuf::from("/usr/bin/prometheus"), PathBuf::from);
+    require(path, "prometheus")
+}
+
+/// Jaeger v2 from the tool cache (`cargo xtask tools`), or `JAEGER` when set.
+pub fn jaeger_binary() -> PathBuf {
+    let path = std::env::var_os("JAEGER").map_or_else(
+        || {
+            let cache = std::env::var_os("OBI_EXAMPLES_CACHE").map_or_else(
+                || {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                        .join(".cache/obi-examples")
+                },
+                PathBuf::from,
+            );
+            cache.join("tools/bin/jaeger")
+        },
+        PathBuf::from,
+    );
+    require(path, "jaeger")
+}
+
+fn spawn(name: &'static str, binary: &Path, args: &[String], dir: TempDir, port: u16) -> Running {
+    let log = std::fs::File::create(dir.path().join("log")).expect("log file");
+    let child = Command::new(binary)
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
+    Running {
+        child,
+        port,
+        dir,
+        name,
+    }
+}
+
+/// Waits until `url` answers 200, or panics with the process log.
+pub async fn wait_ready(process: &mut Running, url: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = process.child.try_wait() {
+            panic!("{} exited with {status}:\n{}", process.name, process.log());
+        }
+        if let Ok(response) = http.get(url).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} not ready at {url} within 60s:\n{}",
+            process.name,
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Prometheus scraping `target` (host:port) every second, labels from the target
+/// kept (`honor_labels`, as OBI's own exporter needs).
+pub async fn start_prometheus(target: &str) -> Running {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: obi\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
+    let args = vec![
+        format!(
+            "--config.file={}",
+            dir.path().join("prometheus.yml").display()
+        ),
+        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--log.level=warn".into(),
+    ];
+    let mut running = spawn("prometheus", &prometheus_binary(), &args, dir, port);
+    let ready = format!("{}/-/ready", running.url());
+    wait_ready(&mut running, &ready).await;
+    running
+}
+
+/// Jaeger v2 all-in-one with in-memory storage; every listener on its own free
+/// port. Returns the process and its OTLP/HTTP port.
+pub async fn start_jaeger() -> (Running, u16) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let [query, query_grpc, otlp_grpc, otlp_http, health] = [(); 5].map(|()| free_port());
+    let config = format!(
+        "\
+service:
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  healthcheckv2:
+    use_v2: true
+    http:
+      endpoint: 127.0.0.1:{health}
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:{query}
+    grpc:
+      endpoint: 127.0.0.1:{query_grpc}
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{otlp_grpc}
+      http:
+        endpoint: 127.0.0.1:{otlp_http}
+processors:
+  batch:
+    timeout: 100ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+"
+    );
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, config).expect("config");
+    let args = vec!["--config".into(), format!("file:{}", path.display())];
+    let mut running = spawn("jaeger", &jaeger_binary(), &args, dir, query);
+    let ready = format!("{}/api/v3/services", running.url());
+    wait_ready(&mut running, &ready).await;
+    // The OTLP receiver may start a moment after the query API.
+    let otlp = format!("127.0.0.1:{otlp_http}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(&otlp).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "jaeger's OTLP receiver never listened:\n{}",
+            running.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (running, otlp_http)
+}

@@ -1,0 +1,12 @@
+//! Tier 3: telemetry-check against a real Prometheus and a real Jaeger loaded with
+//! OBI-shaped telemetry from a fixture that lives in this test code only.
+
+mod backends;
+mod cli;
+mod dashboards;
+mod exposition;
+mod fixture;
+mod mutate;
+mod otlp;
+mod scenario;
+mod specs;
