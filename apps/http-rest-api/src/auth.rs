@@ -37,6 +37,8 @@ pub struct Claims {
     pub iat: u64,
     /// Expiry, seconds since the epoch, checked.
     pub exp: u64,
+    /// Unique token id: no two tokens are alike (the rate limiter keys on tokens).
+    pub jti: String,
 }
 
 /// A freshly issued token.
@@ -132,6 +134,7 @@ impl Auth {
             iss: self.issuer.clone(),
             iat: now,
             exp: now + self.ttl.as_secs(),
+            jti: format!("{:016x}", fastrand::u64(..)),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|err| AuthError::InvalidToken(err.to_string()))?;
@@ -210,6 +213,15 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1100));
         assert!(ours.verify(&token).is_err());
         assert!(ours.verify("not.a.jwt").is_err());
+    }
+
+    #[test]
+    fn no_two_tokens_are_alike() {
+        let auth = Auth::new(&settings("s3cret", Duration::from_secs(60)));
+        assert_ne!(
+            auth.issue("ed", "pw").unwrap().token,
+            auth.issue("ed", "pw").unwrap().token
+        );
     }
 
     #[test]
