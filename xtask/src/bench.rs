@@ -17,6 +17,8 @@ use crate::apps::App;
 use crate::process::AppProcess;
 use crate::{k6, paths, services};
 
+mod sql_application;
+
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -138,8 +140,10 @@ pub struct Plan {
 /// The benchmark plan of each app; an app without one cannot be benchmarked yet.
 fn plan(app: &'static App) -> Option<Plan> {
     // Each protocol slice adds its plan here (workloads + baseline).
-    let _ = app;
-    None
+    match app.name {
+        "sql-application" => Some(sql_application::plan(app)),
+        _ => None,
+    }
 }
 
 /// Parses `bench <app> [--runs N] [--duration 15s] [--vus N]` and runs it.

@@ -1,0 +1,191 @@
+//! The benchmark plan of sql-application: `GET /api/v1/orders/{id}` (one JOIN per
+//! request through the recycling sqlx pool) next to `pgbench -S` — PostgreSQL's own
+//! select-only benchmark, prepared statements, the same number of clients, on its own
+//! initialised `pgbench` database of the same server, in the same run.
+
+use std::cell::Cell;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::{K6Workload, Measure, Plan, Sample, Settings, median};
+use crate::apps::{App, Protocol};
+use crate::{cmd, paths};
+
+/// The plan `bench sql-application` runs.
+pub fn plan(app: &'static App) -> Plan {
+    Plan {
+        app,
+        workloads: vec![Box::new(K6Workload {
+            name: "GET /api/v1/orders/{id}".into(),
+            script: paths::root()
+                .join("charts")
+                .join(app.name)
+                .join("k6")
+                .join("main.js"),
+            target_url: app.base_url(),
+            env: vec![("MIX".into(), "get-order".into())],
+            protocol: Protocol::Http,
+        })],
+        baseline: Box::new(PgbenchSelect {
+            initialised: Cell::new(false),
+        }),
+        target: "GET /orders/{id} >= 50 % of pgbench -S; RSS <= 64 MiB",
+    }
+}
+
+/// The database pgbench gets to itself on the shared server.
+const DATABASE: &str = "pgbench";
+
+/// `pgbench -S -M prepared` against 127.0.0.1:5432, plaintext like the app.
+struct PgbenchSelect {
+    initialised: Cell<bool>,
+}
+
+impl PgbenchSelect {
+    fn command(&self, program: &str) -> Result<std::process::Command> {
+        let mut command = cmd::new(bin_dir()?.join(program));
+        command
+            .args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"])
+            .env("PGPASSWORD", "postgres")
+            .env("PGSSLMODE", "disable");
+        Ok(command)
+    }
+
+    /// Creates and fills the `pgbench` database (scale 1) once per session.
+    fn initialise(&self) -> Result<()> {
+        if self.initialised.get() {
+            return Ok(());
+        }
+        let exists = cmd::output(self.command("psql")?.args([
+            "-d",
+            "postgres",
+            "-tAc",
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"),
+        ]))?;
+        if exists.trim() != "1" {
+            cmd::run(self.command("psql")?.args([
+                "-d",
+                "postgres",
+                "-c",
+                &format!("CREATE DATABASE {DATABASE}"),
+            ]))?;
+        }
+        cmd::run(
+            self.command("pgbench")?
+                .args(["-i", "-q", "-s", "1", DATABASE]),
+        )?;
+        self.initialised.set(true);
+        Ok(())
+    }
+}
+
+impl Measure for PgbenchSelect {
+    fn name(&self) -> String {
+        "pgbench -S (select-only, prepared)".into()
+    }
+
+    fn measure(&self, settings: &Settings) -> Result<Sample> {
+        self.initialise()?;
+        let dir = paths::target().join("bench").join("pgbench");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let clients = settings.vus.to_string();
+        let threads = settings.vus.min(2).to_string();
+        let seconds = settings.duration.as_secs().max(1).to_string();
+        let output = cmd::output(self.command("pgbench")?.current_dir(&dir).args([
+            "-S", "-n", "-M", "prepared", "-c", &clients, "-j", &threads, "-T", &seconds, "-l",
+            DATABASE,
+        ]))?;
+        let rate =
+            parse_tps(&output).with_context(|| format!("no tps in pgbench output:\n{output}"))?;
+        let mut latencies = read_latencies_ms(&dir)?;
+        if latencies.is_empty() {
+            bail!("pgbench wrote no transaction log under {}", dir.display());
+        }
+        latencies.sort_by(f64::total_cmp);
+        Ok(Sample {
+            rate,
+            p50_ms: median(latencies.iter().copied()),
+            p99_ms: percentile(&latencies, 0.99),
+        })
+    }
+}
+
+/// `tps = 12345.678901 (without initial connection time)`.
+fn parse_tps(output: &str) -> Option<f64> {
+    output
+        .lines()
+        .find(|line| line.starts_with("tps = "))
+        .and_then(|line| line["tps = ".len()..].split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+}
+
+/// Per-transaction latencies from pgbench's `-l` logs (third column, microseconds).
+fn read_latencies_ms(dir: &Path) -> Result<Vec<f64>> {
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        latencies.extend(
+            text.lines()
+                .filter_map(|line| line.split_whitespace().nth(2))
+                .filter_map(|us| us.parse::<f64>().ok())
+                .map(|us| us / 1000.0),
+        );
+    }
+    Ok(latencies)
+}
+
+/// The `q` quantile of sorted values (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Debian's newest PostgreSQL client binaries.
+fn bin_dir() -> Result<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("no /usr/lib/postgresql: run `cargo xtask tools`")?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            entry
+                .file_name()
+                .to_str()?
+                .parse::<u32>()
+                .ok()
+                .map(|major| (major, entry.path()))
+        })
+        .collect();
+    dirs.sort();
+    dirs.pop()
+        .map(|(_, dir)| dir.join("bin"))
+        .context("no PostgreSQL in /usr/lib/postgresql")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgbench_output_and_logs_are_read() {
+        let output =
+            "latency average = 0.503 ms\ntps = 31763.406529 (without initial connection time)\n";
+        assert_eq!(parse_tps(output), Some(31763.406529));
+        let dir = std::env::temp_dir().join(format!("pgbench-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("pgbench_log.1"),
+            "0 0 1000 0 1700000000 1\n0 1 3000 0 1700000000 2\n",
+        )
+        .unwrap();
+        let mut latencies = read_latencies_ms(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        latencies.sort_by(f64::total_cmp);
+        assert_eq!(latencies, [1.0, 3.0]);
+        assert_eq!(percentile(&latencies, 0.99), 3.0);
+        assert_eq!(percentile(&latencies, 0.5), 1.0);
+    }
+}
