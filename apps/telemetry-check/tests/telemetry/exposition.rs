@@ -103,7 +103,7 @@ pub fn render(t: &Telemetry, elapsed: Duration) -> String {
                 let _ = writeln!(out, "{name}{} {}", labels(&s.labels, None), s.per_second);
                 continue;
             }
-            let count = (s.per_second * seconds).floor();
+            let count = s.per_second * seconds;
             // 60 % at half the typical value, 30 % at it, 10 % at three times it.
             let points = [
                 (0.5 * s.typical, 0.6),
@@ -121,7 +121,7 @@ pub fn render(t: &Telemetry, elapsed: Duration) -> String {
                     out,
                     "{name}_bucket{} {}",
                     labels(&s.labels, Some(&le.to_string())),
-                    (count * share).floor()
+                    count * share
                 );
             }
             let _ = writeln!(

@@ -126,8 +126,8 @@ pub fn app(app: &str, fault: Option<&str>) -> Result<Telemetry, String> {
     if app == "grpc-microservice" {
         grpc(&mut t, app);
     } else {
-        for (method, route) in http_routes(app) {
-            http_route(&mut t, app, &method, &route);
+        for (method, route, statuses) in http_routes(app) {
+            http_route(&mut t, app, &method, &route, &statuses);
         }
     }
     if let Some(fault) = fault {
@@ -177,8 +177,9 @@ fn hist(name: &str, labels: BTreeMap<String, String>, per_second: f64, typical: 
 
 // --- HTTP -------------------------------------------------------------------------
 
-/// `(METHOD, route)` from `apps/<app>/openapi.json`, else the routes the design names.
-pub fn http_routes(app: &str) -> Vec<(String, String)> {
+/// `(METHOD, route, statuses)` from `apps/<app>/openapi.json` (every documented
+/// status but 5xx, which belong to the `errors` fault), else the design's routes.
+pub fn http_routes(app: &str) -> Vec<(String, String, Vec<String>)> {
     let path = repo_root().join("apps").join(app).join("openapi.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let doc: serde_json::Value =
@@ -186,9 +187,25 @@ pub fn http_routes(app: &str) -> Vec<(String, String)> {
         let mut routes = Vec::new();
         for (route, item) in doc["paths"].as_object().into_iter().flatten() {
             for method in ["get", "post", "put", "patch", "delete"] {
-                if item.get(method).is_some() && !matches!(route.as_str(), "/healthz" | "/readyz") {
-                    routes.push((method.to_uppercase(), route.clone()));
+                let Some(operation) = item.get(method) else {
+                    continue;
+                };
+                if matches!(route.as_str(), "/healthz" | "/readyz") {
+                    continue;
                 }
+                let mut statuses: Vec<String> = operation["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(code, _)| code.clone())
+                    .filter(|code| {
+                        code.len() == 3
+                            && !code.starts_with('5')
+                            && code.chars().all(|c| c.is_ascii_digit())
+                    })
+                    .collect();
+                statuses.sort();
+                routes.push((method.to_uppercase(), route.clone(), statuses));
             }
         }
         if !routes.is_empty() {
@@ -222,25 +239,42 @@ pub fn http_routes(app: &str) -> Vec<(String, String)> {
     };
     defaults
         .iter()
-        .map(|(m, r)| ((*m).to_owned(), (*r).to_owned()))
+        .map(|(m, r)| ((*m).to_owned(), (*r).to_owned(), Vec::new()))
         .collect()
 }
 
-fn http_route(t: &mut Telemetry, app: &str, method: &str, route: &str) {
-    let ok = match method {
+fn http_route(t: &mut Telemetry, app: &str, method: &str, route: &str, documented: &[String]) {
+    let default_ok = match method {
         "POST" => "201",
         "DELETE" => "204",
         _ => "200",
     };
-    let client_error = if method == "GET" || method == "DELETE" {
-        "404"
+    let ok = documented
+        .iter()
+        .find(|c| c.starts_with('2'))
+        .map_or(default_ok, String::as_str);
+    let mut statuses: Vec<(&str, f64)> = vec![(ok, 5.0)];
+    if documented.iter().any(|c| !c.starts_with('2')) {
+        statuses.extend(
+            documented
+                .iter()
+                .filter(|c| !c.starts_with('2'))
+                .map(|c| (c.as_str(), 0.2)),
+        );
     } else {
-        "400"
-    };
+        statuses.push((
+            if method == "GET" || method == "DELETE" {
+                "404"
+            } else {
+                "400"
+            },
+            0.2,
+        ));
+    }
     let port = port(app).to_string();
     // What the server does for this route, as client calls OBI sees.
     let calls = backend_calls(t, app, method, route);
-    for (status, rate) in [(ok, 5.0), (client_error, 0.2)] {
+    for (status, rate) in statuses {
         let l = labels(
             app,
             &[
@@ -267,11 +301,17 @@ fn http_route(t: &mut Telemetry, app: &str, method: &str, route: &str) {
         ));
         t.series
             .push(hist("http_server_response_body_size_bytes", l, rate, 900.0));
-        let mut span = server_span(app, method, route, status.parse().unwrap());
-        if status == ok {
+        let code: i64 = status.parse().unwrap();
+        let mut span = server_span(app, method, route, code);
+        // Validation errors answer before any backend call; the rest make them.
+        if !matches!(code, 400 | 413 | 415 | 422) {
             span.children = calls.clone();
         }
-        t.traces.push(span);
+        // Most traffic succeeds: five success traces for each error trace.
+        let templates = if status == ok { 5 } else { 1 };
+        for _ in 0..templates {
+            t.traces.push(span.clone());
+        }
     }
 }
 
@@ -647,11 +687,126 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
                 }
                 extra.push(failed);
             }
+            // Backend calls fail too: OBI sets error_type (SQLSTATE, Redis error prefix).
+            for s in t
+                .series
+                .iter()
+                .filter(|s| s.name == "db_client_operation_duration_seconds")
+            {
+                let mut failed = s.clone();
+                failed.per_second = s.per_second * 0.05;
+                let code = if s.labels.get("db_system_name").map(String::as_str) == Some("redis") {
+                    "ERR"
+                } else {
+                    "40001"
+                };
+                failed.labels.insert("error_type".into(), code.into());
+                extra.push(failed);
+            }
             t.series.extend(extra);
+            Ok(())
+        }
+        // http-rest-api: one route (the inventory report) seconds slower, the rest fast.
+        "slow_endpoint" if app == "http-rest-api" => {
+            for s in t.series.iter_mut().filter(|s| {
+                s.labels.get("http_route").map(String::as_str) == Some("/api/v1/reports/inventory")
+                    && s.name.ends_with("duration_seconds")
+            }) {
+                s.typical = 2.0;
+            }
+            Ok(())
+        }
+        // sql-application: each order of a listing loads its items with its own SELECT.
+        "n_plus_one" if app == "sql-application" => {
+            let listing = |s: &FSpan| {
+                s.name == "GET /api/v1/orders"
+                    && s.attr("http.response.status_code").as_deref() == Some("200")
+            };
+            for root in t.traces.iter_mut().filter(|s| listing(s)) {
+                for _ in 0..20 {
+                    root.children.push(client(
+                        app,
+                        "SELECT order_items",
+                        3,
+                        &[
+                            ("db.system.name", "postgresql"),
+                            ("db.operation.name", "SELECT"),
+                            ("db.collection.name", "order_items"),
+                            ("db.namespace", "postgres"),
+                            ("server.address", "postgres"),
+                        ],
+                    ));
+                }
+            }
+            let listings: f64 = t
+                .series
+                .iter()
+                .filter(|s| {
+                    s.name == "http_server_request_duration_seconds"
+                        && s.labels.get("http_route").map(String::as_str) == Some("/api/v1/orders")
+                        && s.labels.get("http_request_method").map(String::as_str) == Some("GET")
+                })
+                .map(|s| s.per_second)
+                .sum();
+            for s in t
+                .series
+                .iter_mut()
+                .filter(|s| s.labels.get("db_operation_name").map(String::as_str) == Some("SELECT"))
+            {
+                s.per_second += 20.0 * listings;
+            }
+            Ok(())
+        }
+        // sql-application: requests wait for a pooled connection, some give up with 503.
+        "pool_exhaustion" if app == "sql-application" => {
+            slow_selects(t, 2.0);
+            let mut extra = Vec::new();
+            for s in t.series.iter().filter(|s| {
+                s.name == "http_server_request_duration_seconds"
+                    && s.labels["http_response_status_code"].starts_with('2')
+            }) {
+                let mut failed = s.clone();
+                failed.per_second = 1.0;
+                failed.typical = 5.0;
+                failed
+                    .labels
+                    .insert("http_response_status_code".into(), "503".into());
+                failed.labels.insert("error_type".into(), "503".into());
+                t.traces.push(server_span(
+                    app,
+                    &failed.labels["http_request_method"].clone(),
+                    &failed.labels["http_route"].clone(),
+                    503,
+                ));
+                extra.push(failed);
+            }
+            t.series.extend(extra);
+            Ok(())
+        }
+        // sql-application: the sales report's query runs for seconds inside PostgreSQL.
+        "slow_query" if app == "sql-application" => {
+            slow_selects(t, 1.5);
+            for s in t.series.iter_mut().filter(|s| {
+                s.labels.get("http_route").map(String::as_str) == Some("/api/v1/reports/sales")
+                    && s.name.ends_with("duration_seconds")
+            }) {
+                s.typical = 1.6;
+            }
             Ok(())
         }
         other => Err(format!(
             "no fixture for fault {other:?} of {app}: describe its OBI symptom in apply_fault (tests/telemetry/fixture.rs)"
         )),
+    }
+}
+
+/// SELECTs take `seconds` (most of them: p99 and p90 land there).
+fn slow_selects(t: &mut Telemetry, seconds: f64) {
+    for s in t
+        .series
+        .iter_mut()
+        .filter(|s| s.labels.get("db_operation_name").map(String::as_str) == Some("SELECT"))
+    {
+        s.typical = seconds;
     }
 }

@@ -209,6 +209,13 @@ fn synthesize(t: &Telemetry, sel: &Selector) -> Option<Series> {
                 .map(str::to_owned)
                 .collect()
         };
+        // A regex read as text: `/api/v1/products/\*.*` -> `/api/v1/products/*`.
+        let literal = m
+            .value
+            .replace(".*", "")
+            .replace(".+", "x")
+            .replace('\\', "");
+        candidates.extend(literal.split('|').map(str::to_owned));
         candidates.extend(
             [
                 "500",

@@ -20,7 +20,7 @@ use crate::fixture::Telemetry;
 /// Backend processes at once across all tests (two cores, shared).
 pub fn slots() -> &'static Semaphore {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| Semaphore::new(4))
+    SLOTS.get_or_init(|| Semaphore::new(6))
 }
 
 /// A Prometheus that has scraped the fixture at least three times.

@@ -54,9 +54,9 @@ async fn every_spec_passes_on_obi_shaped_telemetry_and_each_expectation_fails_al
         }
     }
     let checked: usize = specs.iter().map(|s| s.expectations.len()).sum();
-    // Two specs at a time: each keeps its own Prometheus and Jaeger alive.
+    // Three specs at a time: each keeps its own Prometheus and Jaeger alive.
     let results: Vec<Vec<String>> = futures_util::stream::iter(specs.iter().map(check_spec))
-        .buffer_unordered(2)
+        .buffer_unordered(3)
         .collect()
         .await;
     problems.extend(results.into_iter().flatten());
