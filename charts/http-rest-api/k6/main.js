@@ -36,20 +36,24 @@ const rateLimited = new Counter('catalog_rate_limited');
 const storeFull = new Counter('catalog_store_full');
 
 /** @type {Record<string, string[]>} */
-const SCRIPT_THRESHOLDS =
-  MIX === 'hello'
-    ? {}
-    : {
-        'http_req_duration{name:getProduct}': ['p(95)<300'],
-        'http_req_duration{name:listProducts}': ['p(95)<500'],
-        'checks{kind:read}': ['rate>0.99'],
-        catalog_products_viewed: ['count>0'],
-      };
-if (MIX === 'full') {
+const SCRIPT_THRESHOLDS = {};
+if (MIX === 'full' || MIX === 'read') {
+  Object.assign(SCRIPT_THRESHOLDS, {
+    'http_req_duration{name:getProduct}': ['p(95)<300'],
+    'http_req_duration{name:listProducts}': ['p(95)<500'],
+    'checks{kind:read}': ['rate>0.99'],
+    catalog_products_viewed: ['count>0'],
+  });
+}
+if (MIX === 'full' || MIX === 'write') {
   Object.assign(SCRIPT_THRESHOLDS, {
     'checks{kind:write}': ['rate>0.95'],
-    'checks{kind:expected_error}': ['rate>0.95'],
     catalog_products_created: ['count>0'],
+  });
+}
+if (MIX === 'full') {
+  Object.assign(SCRIPT_THRESHOLDS, {
+    'checks{kind:expected_error}': ['rate>0.95'],
     catalog_update_conflicts: ['rate<0.5'],
   });
 }
