@@ -95,12 +95,20 @@ impl NameMatch {
     }
 }
 
+/// The pattern as the spec wrote it (the compiled regex is anchored).
+pub fn written_pattern(regex: &Regex) -> &str {
+    let text = regex.as_str();
+    text.strip_prefix("^(?:")
+        .and_then(|t| t.strip_suffix(")$"))
+        .unwrap_or(text)
+}
+
 impl fmt::Display for NameMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NameMatch::Any => write!(f, "any name"),
             NameMatch::Exact(exact) => write!(f, "name={exact:?}"),
-            NameMatch::Regex(regex) => write!(f, "name=~{:?}", regex.as_str()),
+            NameMatch::Regex(regex) => write!(f, "name=~{:?}", written_pattern(regex)),
         }
     }
 }
