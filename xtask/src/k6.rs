@@ -97,7 +97,7 @@ pub fn check() -> Result<()> {
             env: vec![
                 ("TARGET_URL".into(), app.base_url()),
                 ("K6_PROFILE".into(), "smoke".into()),
-                ("K6_DURATION".into(), "20s".into()),
+                ("LOAD_DURATION".into(), "20s".into()),
             ],
             summary: dir.join(format!("{}.json", app.name)),
             protocol: app.protocol,

@@ -16,8 +16,10 @@
 //   READY_URL       polled until it answers 200 before any load (default TARGET_URL/readyz)
 //   READY_TIMEOUT   how long to wait for readiness, e.g. 5m (default 5m)
 //   K6_THRESHOLDS   JSON object metric -> [expressions], merged over the defaults
-//   K6_DURATION     overrides the duration of smoke, constant, soak and bench
-//   K6_VUS          clients of the bench profile (default 16)
+//   LOAD_DURATION   overrides the duration of smoke, constant, soak and bench
+//   LOAD_VUS        clients of the bench profile (default 16)
+//   (not K6_DURATION / K6_VUS: k6 reads those itself, and they would replace the scenarios)
+
 
 import http from 'k6/http';
 import { check, fail, sleep } from 'k6';
@@ -74,10 +76,10 @@ export const PROFILES = {
     maxVUs: 50,
   },
   // Closed-model saturation for `cargo xtask bench` (not offered by the charts):
-  // K6_VUS clients as fast as the app answers, for K6_DURATION.
+  // LOAD_VUS clients as fast as the app answers, for LOAD_DURATION.
   bench: {
     executor: 'constant-vus',
-    vus: Number(__ENV.K6_VUS || 16),
+    vus: Number(__ENV.LOAD_VUS || 16),
     duration: '15s',
   },
 };
@@ -130,11 +132,11 @@ export function thresholds(scriptThresholds) {
 /** k6 options: one scenario shaped by the profile, thresholds, a setup long enough to wait. */
 export function buildOptions(scriptThresholds, exec) {
   const scenario = Object.assign({}, PROFILES[profileName()]);
-  // K6_DURATION shortens (or lengthens) a fixed-length profile: the gate runs smoke
+  // LOAD_DURATION shortens (or lengthens) a fixed-length profile: the gate runs smoke
   // for 20s per app, bench sets its measurement length.
-  if (__ENV.K6_DURATION && 'duration' in scenario) {
-    seconds(__ENV.K6_DURATION);
-    scenario.duration = __ENV.K6_DURATION;
+  if (__ENV.LOAD_DURATION && 'duration' in scenario) {
+    seconds(__ENV.LOAD_DURATION);
+    scenario.duration = __ENV.LOAD_DURATION;
   }
   if (exec) {
     scenario.exec = exec;
