@@ -1,12 +1,24 @@
 //! Where things live: the repository root, `target/`, and the tool cache.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The repository root (the parent of `xtask/`).
+///
+/// Read from `CARGO_MANIFEST_DIR` at run time (`cargo run` sets it), and only then
+/// from the value compiled in: checkouts that share one `CARGO_TARGET_DIR` can run
+/// a binary that another checkout built, whose compiled-in path is not ours.
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the repository root")
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        manifest_dir
+            .parent()
+            .expect("xtask lives one level below the repository root")
+            .to_owned()
+    })
 }
 
 /// `target/` of this checkout: service data and logs live under `target/services/`.
