@@ -17,6 +17,7 @@ use crate::apps::App;
 use crate::process::AppProcess;
 use crate::{k6, paths, services};
 
+mod http_rest_api;
 mod sql_application;
 
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
@@ -141,8 +142,18 @@ pub struct Plan {
 fn plan(app: &'static App) -> Option<Plan> {
     // Each protocol slice adds its plan here (workloads + baseline).
     match app.name {
+        "http-rest-api" => Some(http_rest_api::plan(app)),
         "sql-application" => Some(sql_application::plan(app)),
         _ => None,
+    }
+}
+
+/// Settings an app runs with under `bench`, when its defaults would measure
+/// something else than its request path.
+fn app_settings(app: &App) -> &'static [(&'static str, &'static str)] {
+    match app.name {
+        "http-rest-api" => http_rest_api::APP_SETTINGS,
+        _ => &[],
     }
 }
 
@@ -162,7 +173,12 @@ pub fn run(args: &[&str]) -> Result<()> {
     crate::process::build_release(&[app])?;
     let dir = paths::target().join("bench");
     std::fs::create_dir_all(&dir)?;
-    let mut process = AppProcess::start(app, &dir)?;
+    let mut process = AppProcess::start_configured(
+        app,
+        crate::process::Profile::Release,
+        &dir,
+        app_settings(app),
+    )?;
     let outcome = measure_plan(&plan, &settings, process.pid());
     process.stop();
     let report = outcome?;

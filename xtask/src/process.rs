@@ -64,9 +64,20 @@ impl AppProcess {
 
     /// Starts the `profile` binary of `app` with its log in `dir`, and waits until ready.
     pub fn start_built(app: &'static App, profile: Profile, dir: &Path) -> Result<Self> {
+        Self::start_configured(app, profile, dir, &[])
+    }
+
+    /// Like [`AppProcess::start_built`], with extra `APP__*` settings (`env`).
+    pub fn start_configured(
+        app: &'static App,
+        profile: Profile,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let log = dir.join(format!("{}.log", app.name));
         let out = File::create(&log)?;
         let child = Command::new(binary(app, profile))
+            .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", app.port.to_string())
             .stdout(out.try_clone()?)

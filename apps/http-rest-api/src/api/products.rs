@@ -98,6 +98,19 @@ pub enum CreatedResponse {
     ),
 }
 
+/// A replaced product.
+#[derive(Debug, ApiResponse)]
+pub enum UpdatedResponse {
+    /// The product as stored now.
+    #[oai(status = 200)]
+    Ok(
+        Json<ProductDto>,
+        /// The product's new version.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
 /// A deleted product.
 #[derive(Debug, ApiResponse)]
 pub enum DeletedResponse {
@@ -235,10 +248,11 @@ impl ProductsApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: ProductBody,
-    ) -> Result<ProductResponse, ApiError> {
+    ) -> Result<UpdatedResponse, ApiError> {
         token.require(Role::Editor, "updating a product")?;
         let product = self.store.update(id.0, body.0, if_match.0.as_deref())?;
-        Ok(with_etag(product))
+        let etag = product.etag();
+        Ok(UpdatedResponse::Ok(Json(product.into()), etag))
     }
 
     /// Delete a product and its image (role `admin`).
