@@ -104,9 +104,9 @@ impl K6Workload {
     fn k6_run(&self, settings: &Settings) -> k6::Run {
         let mut env = vec![
             ("K6_PROFILE".to_owned(), "bench".to_owned()),
-            ("K6_VUS".to_owned(), settings.vus.to_string()),
+            ("LOAD_VUS".to_owned(), settings.vus.to_string()),
             (
-                "K6_DURATION".to_owned(),
+                "LOAD_DURATION".to_owned(),
                 format!("{}s", settings.duration.as_secs().max(1)),
             ),
             ("TARGET_URL".to_owned(), self.target_url.clone()),
@@ -432,8 +432,8 @@ mod tests {
             env,
             [
                 "K6_PROFILE=bench",
-                "K6_VUS=8",
-                "K6_DURATION=20s",
+                "LOAD_VUS=8",
+                "LOAD_DURATION=20s",
                 "TARGET_URL=http://127.0.0.1:8080",
                 "MIX=read"
             ]

@@ -12,15 +12,17 @@ use super::toolchain::{self, KUBERNETES_VERSION};
 /// Release name and namespace of every render: the names the docs use.
 pub const RELEASE: &str = "obi-examples";
 
-/// `helm dependency build` of every chart, dependencies first (all `file://`, so
-/// offline). Writes only the gitignored `charts/*/charts/` archives.
+/// `helm dependency update` of every chart, dependencies first (all `file://`, so
+/// offline). Writes only the gitignored `Chart.lock` and `charts/*/charts/`
+/// archives; `update` rather than `build`, so that a chart version bumped since the
+/// last run never leaves a stale lock behind that fails the gate.
 pub fn build_dependencies(charts: &[Chart]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for chart in charts.iter().filter(|c| !c.meta.dependencies.is_empty()) {
-        let out = run(&["dependency", "build", "--skip-refresh"], &chart.dir)?;
+        let out = run(&["dependency", "update", "--skip-refresh"], &chart.dir)?;
         if !out.status.success() {
             problems.push(format!(
-                "{}: helm dependency build failed:\n{}",
+                "{}: helm dependency update failed:\n{}",
                 shown(chart),
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
