@@ -79,7 +79,7 @@ impl App {
             .join("charts")
             .join(self.name)
             .join("k6")
-            .join("script.js")
+            .join("main.js")
     }
 
     /// Where a local run reaches it.
@@ -104,6 +104,18 @@ mod tests {
             message.contains("http-rest-api, grpc-microservice"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn every_existing_app_has_its_k6_script() {
+        for app in existing() {
+            assert!(
+                app.k6_script().is_file(),
+                "{} has no {}",
+                app.name,
+                app.k6_script().display()
+            );
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ cargo xtask <command>
                         real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
   charts check|generate the offline chart gate / regenerate what it checks for drift
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
+  k6                    type-check every k6 script, run each app's smoke profile
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
@@ -49,6 +50,7 @@ fn run() -> Result<()> {
         ["services", action] => services::run(action),
         ["ci"] => ci::run(),
         ["demo"] => demo::run(),
+        ["k6"] => k6::check(),
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),

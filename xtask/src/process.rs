@@ -74,8 +74,9 @@ impl AppProcess {
         dir: &Path,
         env: &[(&str, &str)],
     ) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("{}.log", app.name));
-        let out = File::create(&log)?;
+        let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
         let child = Command::new(binary(app, profile))
             .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
