@@ -19,6 +19,7 @@ use crate::{k6, paths, services};
 
 mod http_rest_api;
 mod sql_application;
+mod wrk;
 
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
