@@ -166,6 +166,17 @@ mod tests {
             other => panic!("expected this process, got {other:?}"),
         }
         drop(socket);
-        assert_eq!(listener(port), Listener::Free);
+        // Another process on the machine may grab the freed port at once: all this
+        // can assert is that it is no longer ours.
+        match listener(port) {
+            Listener::Free => {}
+            Listener::Taken(owner) => {
+                assert_ne!(
+                    owner.map(|o| o.pid),
+                    Some(std::process::id()),
+                    "still ours after close"
+                )
+            }
+        }
     }
 }
