@@ -100,10 +100,10 @@ impl Gate {
     }
 
     fn finish(self) -> Result<()> {
-        eprintln!("\nstep               result    time  note");
+        eprintln!("\nstep                    result    time  note");
         for (name, verdict, elapsed, note) in &self.rows {
             eprintln!(
-                "{name:<18} {verdict:<6} {:>6.1}s  {note}",
+                "{name:<23} {verdict:<6} {:>6.1}s  {note}",
                 elapsed.as_secs_f64()
             );
         }
