@@ -1,115 +1,53 @@
-//! A TCP proxy between the app and PostgreSQL that a test can cut and restore, and
-//! that counts the statements the app executes (PostgreSQL `Execute` messages) — what
-//! OBI sees on the wire, without changing the app.
+//! The TCP proxy between the app and PostgreSQL (test-support's, cuttable), watching
+//! what crosses it: it counts the statements the app executes (PostgreSQL `Execute`
+//! messages) — what OBI sees on the wire, without changing the app.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
-
-#[derive(Debug, Default)]
-struct Shared {
-    up: AtomicBool,
-    executes: AtomicU64,
-    connections: Mutex<Vec<AbortHandle>>,
-}
-
-/// A running proxy; stops when dropped.
+/// The proxy, and the statements executed through it so far.
 #[derive(Debug)]
 pub struct Proxy {
     /// Where the app connects.
     pub port: u16,
-    shared: Arc<Shared>,
-    accept: AbortHandle,
+    inner: test_support::proxy::Proxy,
+    executes: Arc<AtomicU64>,
 }
 
 impl Proxy {
-    /// Proxies a free loopback port to `upstream`.
+    /// Proxies a free loopback port to `upstream`, counting `Execute` messages.
     pub async fn start(upstream: (String, u16)) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let shared = Arc::new(Shared::default());
-        shared.up.store(true, Ordering::SeqCst);
-        let state = shared.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    continue;
-                };
-                if !state.up.load(Ordering::SeqCst) {
-                    drop(client); // the app sees its connection closed at once
-                    continue;
-                }
-                let shared = state.clone();
-                let upstream = upstream.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(upstream).await {
-                        pipe(client, server, &shared).await;
-                    }
-                });
-                state.connections.lock().unwrap().push(task.abort_handle());
-            }
+        let executes = Arc::new(AtomicU64::new(0));
+        let total = executes.clone();
+        let inner = test_support::proxy::Proxy::inspecting(upstream, move || {
+            let total = total.clone();
+            let mut counter = Counter::default();
+            Box::new(move |bytes: &[u8]| {
+                total.fetch_add(counter.feed(bytes), Ordering::SeqCst);
+            })
         })
-        .abort_handle();
+        .await;
         Self {
-            port,
-            shared,
-            accept,
+            port: inner.port,
+            inner,
+            executes,
         }
     }
 
     /// Closes every connection and refuses new ones, like PostgreSQL going away.
     pub fn cut(&self) {
-        self.shared.up.store(false, Ordering::SeqCst);
-        for connection in self.shared.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
+        self.inner.cut();
     }
 
     /// Accepts connections again.
     pub fn restore(&self) {
-        self.shared.up.store(true, Ordering::SeqCst);
+        self.inner.restore();
     }
 
     /// Statements executed so far (extended-protocol `Execute` messages).
     pub fn executes(&self) -> u64 {
-        self.shared.executes.load(Ordering::SeqCst)
+        self.executes.load(Ordering::SeqCst)
     }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-        self.cut();
-    }
-}
-
-async fn pipe(client: TcpStream, server: TcpStream, shared: &Shared) {
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
-    let upstream = async {
-        let mut counter = Counter::default();
-        let mut buffer = vec![0u8; 16 * 1024];
-        loop {
-            let n = match client_read.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let executes = counter.feed(&buffer[..n]);
-            shared.executes.fetch_add(executes, Ordering::SeqCst);
-            if server_write.write_all(&buffer[..n]).await.is_err() {
-                break;
-            }
-        }
-        let _ = server_write.shutdown().await;
-    };
-    let downstream = async {
-        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
-        let _ = client_write.shutdown().await;
-    };
-    tokio::join!(upstream, downstream);
 }
 
 /// Splits the frontend byte stream into PostgreSQL messages: a start-up message

@@ -1,0 +1,4 @@
+//! What the apps' integration tests share. Test code only: no app depends on it
+//! outside `[dev-dependencies]`.
+
+pub mod proxy;
