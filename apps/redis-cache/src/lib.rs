@@ -1,0 +1,12 @@
+//! redis-cache: cache-aside over a slow origin, sessions and pub/sub price changes on
+//! Redis, built to show what OBI sees of Redis traffic — hits, misses, stampedes, hot
+//! keys and TTLs too short to help.
+
+pub mod cache;
+pub mod error;
+pub mod origin;
+pub mod prices;
+pub mod routes;
+pub mod scenarios;
+pub mod settings;
+pub mod startup;

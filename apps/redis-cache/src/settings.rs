@@ -1,0 +1,175 @@
+//! The app's configuration: the kit's `server`, `faults` and `admin` sections plus
+//! `redis`, `origin`, `cache`, `sessions`, `prices` and `scenarios`, with built-in
+//! defaults in `config/default.yaml`.
+
+use std::time::Duration;
+
+use redis::IntoConnectionInfo;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use service_kit::config::ServerSettings;
+use service_kit::faults::FaultSettings;
+use service_kit::faults::admin::AdminSettings;
+
+/// Every key with its default value, embedded in the binary.
+pub const DEFAULTS: &str = include_str!("../config/default.yaml");
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Listener and drain.
+    pub server: ServerSettings,
+    /// Where Redis is.
+    pub redis: RedisSettings,
+    /// What the cache sits in front of.
+    pub origin: OriginSettings,
+    /// Lifetimes of cached products.
+    pub cache: CacheSettings,
+    /// Sessions.
+    pub sessions: SessionSettings,
+    /// The price stream.
+    pub prices: PriceSettings,
+    /// Tuning of the app's fault scenarios.
+    pub scenarios: ScenarioSettings,
+    /// Fault switches (the kit's model).
+    pub faults: FaultSettings,
+    /// The admin endpoint.
+    pub admin: AdminSettings,
+}
+
+impl Settings {
+    /// Loads defaults, `APP_CONFIG_FILE` and `APP__*` variables, or exits naming the bad key.
+    pub fn load_or_exit() -> Self {
+        service_kit::config::load_or_exit(env!("CARGO_PKG_NAME"), DEFAULTS)
+    }
+}
+
+/// `redis.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// `AUTH` password; empty for none.
+    pub password: SecretString,
+    /// Database number.
+    pub db: i64,
+    /// Prefix of every key and of the channel.
+    pub key_prefix: String,
+    /// Bound of one connection attempt.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Bound of one command's answer.
+    #[serde(with = "humantime_serde")]
+    pub response_timeout: Duration,
+    /// Pause before the subscriber reconnects.
+    #[serde(with = "humantime_serde")]
+    pub resubscribe_delay: Duration,
+}
+
+impl RedisSettings {
+    /// A client for this server (plaintext; nothing connects yet).
+    pub fn client(&self) -> redis::RedisResult<redis::Client> {
+        let info = (self.host.clone(), self.port).into_connection_info()?;
+        let mut redis = info.redis_settings().clone().set_db(self.db);
+        let password = self.password.expose_secret();
+        if !password.is_empty() {
+            redis = redis.set_password(password);
+        }
+        redis::Client::open(info.set_redis_settings(redis))
+    }
+}
+
+/// `origin.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OriginSettings {
+    /// sql-application's base URL, or empty for the built-in origin.
+    pub url: String,
+    /// Built-in origin: latency of each call.
+    #[serde(with = "humantime_serde")]
+    pub latency: Duration,
+    /// Built-in origin: products `1..=products` exist.
+    pub products: i64,
+    /// Longest wait for the origin.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+/// `cache.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CacheSettings {
+    /// Freshness of a cached product.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// How long a product is still served (stale) after that.
+    #[serde(with = "humantime_serde")]
+    pub stale_ttl: Duration,
+    /// How long a missing product is remembered.
+    #[serde(with = "humantime_serde")]
+    pub negative_ttl: Duration,
+}
+
+/// `sessions.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    /// Idle lifetime, refreshed on use.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// The demo password.
+    pub password: SecretString,
+}
+
+/// `prices.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceSettings {
+    /// SSE keep-alive interval.
+    #[serde(with = "humantime_serde")]
+    pub keep_alive: Duration,
+}
+
+/// `scenarios.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScenarioSettings {
+    /// `hot_key`: the product affected reads go to.
+    pub hot_key_id: i64,
+    /// `ttl_too_short`: TTL of affected fills.
+    #[serde(with = "humantime_serde")]
+    pub short_ttl: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_load() {
+        let settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
+        assert_eq!(settings.server.port, 8082);
+        assert_eq!(settings.cache.ttl, Duration::from_secs(60));
+        assert!(settings.faults.scenarios.contains_key("cache_stampede"));
+        assert!(settings.redis.client().is_ok());
+    }
+
+    #[test]
+    fn a_password_is_sent() {
+        let mut settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
+        settings.redis.password = "s3cret".to_owned().into();
+        let client = settings.redis.client().unwrap();
+        assert_eq!(
+            client.get_connection_info().redis_settings().password(),
+            Some("s3cret")
+        );
+    }
+
+    #[test]
+    fn a_mistyped_key_is_named() {
+        let err = service_kit::config::load_from::<Settings>(
+            DEFAULTS,
+            None,
+            [("APP__REDIS__HOTS".to_owned(), "x".to_owned())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("redis.hots"), "{err}");
+    }
+}
