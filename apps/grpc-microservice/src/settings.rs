@@ -1,0 +1,100 @@
+//! The app's configuration: the kit's sections plus `grpc` and `inventory`, with
+//! built-in defaults.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use service_kit::config::ServerSettings;
+use service_kit::faults::FaultSettings;
+use service_kit::faults::admin::AdminSettings;
+
+/// The built-in defaults: every key the app reads, documented.
+pub const DEFAULTS: &str = include_str!("../config/defaults.yaml");
+
+/// Everything the app is configured with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Listener and drain.
+    pub server: ServerSettings,
+    /// The fault model's initial state.
+    pub faults: FaultSettings,
+    /// The `/admin/faults` token.
+    pub admin: AdminSettings,
+    /// Server-wide gRPC limits.
+    pub grpc: GrpcSettings,
+    /// The in-memory inventory.
+    pub inventory: InventorySettings,
+}
+
+impl Settings {
+    /// Loads the defaults, the file named by `APP_CONFIG_FILE` and `APP__*`
+    /// variables, or stops the process naming the bad key.
+    pub fn load_or_exit() -> Self {
+        service_kit::config::load_or_exit(crate::APP_NAME, DEFAULTS)
+    }
+
+    /// The built-in defaults alone (tests start from them).
+    pub fn defaults() -> Self {
+        service_kit::config::load_from(DEFAULTS, None, Vec::new())
+            .unwrap_or_else(|err| panic!("the built-in defaults must load: {err}"))
+    }
+}
+
+/// `grpc.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GrpcSettings {
+    /// Inventory RPCs in flight at once before RESOURCE_EXHAUSTED.
+    pub max_in_flight: usize,
+    /// Extra time of each inventory RPC under `faults.deadline_storm`.
+    #[serde(with = "humantime_serde")]
+    pub storm_delay: Duration,
+}
+
+/// `inventory.*`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InventorySettings {
+    /// SKUs created at start-up.
+    pub seed_skus: u32,
+    /// Units on hand of each seeded SKU.
+    pub seed_quantity: i32,
+    /// Lifetime of a reservation that names none.
+    #[serde(with = "humantime_serde")]
+    pub default_ttl: Duration,
+    /// Longest lifetime a reservation may ask for.
+    #[serde(with = "humantime_serde")]
+    pub max_ttl: Duration,
+    /// Largest quantity of one reservation or adjustment.
+    pub max_quantity: i32,
+    /// Most adjustments in one BulkAdjust stream.
+    pub max_adjustments: usize,
+    /// Most SKUs one WatchStock call may name.
+    pub max_watch_skus: usize,
+    /// How often expired reservations are swept.
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_hold_every_key() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.server.port, 50051);
+        assert_eq!(settings.inventory.seed_skus, 1000);
+        assert!(settings.faults.scenarios.contains_key("deadline_storm"));
+        assert!(settings.faults.scenarios.contains_key("stalled_stream"));
+    }
+
+    #[test]
+    fn a_mistyped_key_is_named() {
+        let err = service_kit::config::load_from::<Settings>(
+            DEFAULTS,
+            None,
+            vec![("APP__GRPC__MAX_IN_FLIGT".to_owned(), "1".to_owned())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("grpc.max_in_fligt"), "{err}");
+    }
+}
