@@ -3,7 +3,7 @@
 //! errors poem raises itself.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -11,7 +11,7 @@ use futures_util::stream::BoxStream;
 use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::auth::Bearer;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
 use secrecy::ExposeSecret;
@@ -305,8 +305,22 @@ impl Api {
         operation_id = "streamPrices",
         tag = "Tag::Prices"
     )]
-    async fn stream(&self) -> EventStream<BoxStream<'static, PriceChange>> {
-        let stream = changes(self.state.prices.listen());
+    ///
+    /// Without parameters the stream stays open; `max_events` and `max_duration_ms`
+    /// (at most 10 minutes) end it, for clients that poll in windows.
+    async fn stream(
+        &self,
+        max_events: Query<Option<u32>>,
+        max_duration_ms: Query<Option<u64>>,
+    ) -> EventStream<BoxStream<'static, PriceChange>> {
+        let mut stream = changes(self.state.prices.listen());
+        if let Some(n) = max_events.0 {
+            stream = stream.take(n as usize).boxed();
+        }
+        if let Some(ms) = max_duration_ms.0 {
+            let window = Duration::from_millis(ms.min(600_000));
+            stream = stream.take_until(tokio::time::sleep(window)).boxed();
+        }
         EventStream::new(stream).keep_alive(self.state.settings.prices.keep_alive)
     }
 

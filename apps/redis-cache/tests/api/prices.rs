@@ -102,3 +102,32 @@ async fn bad_price_changes_are_problems() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_windowed_stream_ends_by_itself() {
+    let app = spawn_app().await;
+    let started = std::time::Instant::now();
+    let response = app.get("/api/v1/prices/stream?max_duration_ms=300").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(!body.contains("data:"), "{body}");
+
+    let reader = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/api/v1/prices/stream?max_events=1&max_duration_ms=5000");
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    });
+    for _ in 0..100 {
+        if app.stats().await["stream_listeners"].as_u64().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(set_price(&app, 8, 800).await.status(), StatusCode::OK);
+    let body = tokio::time::timeout(Duration::from_secs(4), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(body.matches("data:").count(), 1, "{body}");
+}
