@@ -225,6 +225,10 @@ impl Inventory for InventoryService {
             }));
         }
         let wanted: HashSet<String> = request.skus.iter().cloned().collect();
+        let until = match request.watch_ms {
+            0 => None,
+            ms => Some(tokio::time::Instant::now() + Duration::from_millis(u64::from(ms))),
+        };
         let (tx, rx) = mpsc::channel(64);
         let stop = self.stop.clone();
         let store = self.store.clone();
@@ -247,6 +251,7 @@ impl Inventory for InventoryService {
                 tokio::select! {
                     () = stop.cancelled() => return,
                     () = tx.closed() => return,
+                    () = expiry(until) => return,
                     () = expiry(ctx.deadline) => {
                         let _ = tx.send(Err(deadline_status())).await;
                         return;

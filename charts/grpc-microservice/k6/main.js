@@ -78,7 +78,9 @@ function sku() {
 function call(method, body, expected, kind, metadata, timeout) {
   const res = client.invoke(`${SERVICE}/${method}`, body, {
     metadata: metadata || {},
-    timeout: timeout || '5s',
+    // A one-second deadline, like a real caller's: under deadline_storm the server
+    // answers DEADLINE_EXCEEDED when it passes.
+    timeout: timeout || '1s',
     tags: { name: method },
   });
   const ok = expected.includes(res.status);
@@ -122,11 +124,12 @@ function restock() {
 }
 
 function watch() {
-  const stream = new grpc.Stream(client, `${SERVICE}/WatchStock`, { timeout: '1s' });
+  // The server ends the watch with OK after watch_ms; under stalled_stream it stalls
+  // until the 5 s deadline instead.
+  const stream = new grpc.Stream(client, `${SERVICE}/WatchStock`, { timeout: '5s' });
   stream.on('data', () => stockEvents.add(1));
-  // The short deadline ends the watch: DEADLINE_EXCEEDED is how a watch stops here.
-  stream.on('error', () => {});
-  stream.write({ skus: [sku(), sku(), sku()] });
+  stream.on('error', () => unexpected.add(true));
+  stream.write({ skus: [sku(), sku(), sku()], watch_ms: 500 });
   stream.end();
 }
 

@@ -93,6 +93,7 @@ async fn a_stalled_stream_sends_one_message_then_waits_for_the_deadline() {
     let app = spawn().await;
     let mut req = Request::new(WatchStockRequest {
         skus: vec!["SKU-00001".into(), "SKU-00002".into()],
+        watch_ms: 0,
     });
     req.metadata_mut()
         .insert("x-fault-scenario", "stalled_stream");

@@ -16,6 +16,7 @@ async fn shutdown_ends_streams_cleanly_and_finishes_calls_in_flight() {
     let mut watch = client
         .watch_stock(Request::new(WatchStockRequest {
             skus: vec!["SKU-00001".into()],
+            watch_ms: 0,
         }))
         .await
         .unwrap()

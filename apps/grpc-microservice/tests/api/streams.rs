@@ -27,6 +27,7 @@ async fn watch_stock_sends_levels_then_changes() {
     let mut watch = client
         .watch_stock(Request::new(WatchStockRequest {
             skus: vec!["SKU-00001".into(), "SKU-00002".into()],
+            watch_ms: 0,
         }))
         .await
         .unwrap()
@@ -49,16 +50,41 @@ async fn watch_stock_sends_levels_then_changes() {
 }
 
 #[tokio::test]
+async fn watch_stock_ends_cleanly_after_watch_ms() {
+    let app = spawn().await;
+    let started = std::time::Instant::now();
+    let items: Vec<_> = app
+        .client()
+        .watch_stock(Request::new(WatchStockRequest {
+            skus: vec!["SKU-00001".into()],
+            watch_ms: 200,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1);
+    assert!(items[0].is_ok());
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn watch_stock_rejects_bad_sets() {
     let app = spawn().await;
     let client = app.client();
     let none = client
-        .watch_stock(Request::new(WatchStockRequest { skus: vec![] }))
+        .watch_stock(Request::new(WatchStockRequest {
+            skus: vec![],
+            watch_ms: 0,
+        }))
         .await;
     assert_eq!(code(none.map(|_| ())), Code::InvalidArgument);
     let unknown = client
         .watch_stock(Request::new(WatchStockRequest {
             skus: vec!["NOPE".into()],
+            watch_ms: 0,
         }))
         .await;
     assert_eq!(code(unknown.map(|_| ())), Code::NotFound);
