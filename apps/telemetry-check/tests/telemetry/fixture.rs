@@ -594,10 +594,32 @@ pub fn grpc_methods() -> Vec<String> {
     methods
 }
 
+/// What the k6 mix makes each method answer: `(status, calls per second, typical
+/// seconds)`. Expected errors (unknown SKUs, invalid quantities, out of stock, tight
+/// deadlines, `x-fault-error: 503`) are part of normal traffic; watches last `watch_ms`.
+fn grpc_statuses(method: &str) -> Vec<(&'static str, f64, f64)> {
+    let name = method.rsplit('/').next().unwrap_or_default();
+    match name {
+        "GetStock" => vec![
+            ("OK", 20.0, 0.0005),
+            ("NOT_FOUND", 0.3, 0.0005),
+            ("DEADLINE_EXCEEDED", 0.1, 0.1),
+            ("UNAVAILABLE", 0.1, 0.0005),
+        ],
+        "Reserve" => vec![
+            ("OK", 8.0, 0.0008),
+            ("FAILED_PRECONDITION", 0.3, 0.0008),
+            ("INVALID_ARGUMENT", 0.2, 0.0005),
+        ],
+        "WatchStock" => vec![("OK", 0.5, 0.5)],
+        _ => vec![("OK", 1.0, 0.002)],
+    }
+}
+
 fn grpc(t: &mut Telemetry, app: &str) {
     let port = port(app).to_string();
     for method in grpc_methods() {
-        for (status, rate) in [("OK", 5.0), ("NOT_FOUND", 0.2)] {
+        for (status, rate, typical) in grpc_statuses(&method) {
             let l = labels(
                 app,
                 &[
@@ -609,7 +631,7 @@ fn grpc(t: &mut Telemetry, app: &str) {
                 ],
             );
             t.series
-                .push(hist("rpc_server_call_duration_seconds", l, rate, 0.002));
+                .push(hist("rpc_server_call_duration_seconds", l, rate, typical));
             t.traces.push(grpc_span(app, &method, status));
         }
     }
@@ -626,7 +648,16 @@ fn grpc_span(app: &str, method: &str, status: &str) -> FSpan {
             ("rpc.response.status_code".into(), Attr::Str(status.into())),
             ("server.port".into(), Attr::Int(port(app).into())),
         ],
-        error: !matches!(status, "OK" | "NOT_FOUND"),
+        // OBI marks server spans as errors for the server-side failure codes only.
+        error: matches!(
+            status,
+            "UNKNOWN"
+                | "DEADLINE_EXCEEDED"
+                | "UNIMPLEMENTED"
+                | "INTERNAL"
+                | "UNAVAILABLE"
+                | "DATA_LOSS"
+        ),
         children: Vec::new(),
     }
 }
@@ -676,13 +707,14 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
                     let method = failed.labels["http_request_method"].clone();
                     t.traces.push(server_span(app, &method, &route, 500));
                 } else {
+                    // The chart's errors.status is 503, which the app answers as UNAVAILABLE.
                     failed
                         .labels
-                        .insert("rpc_response_status_code".into(), "INTERNAL".into());
+                        .insert("rpc_response_status_code".into(), "UNAVAILABLE".into());
                     t.traces.push(grpc_span(
                         app,
                         &failed.labels["rpc_method"].clone(),
-                        "INTERNAL",
+                        "UNAVAILABLE",
                     ));
                 }
                 extra.push(failed);
@@ -791,6 +823,59 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
                     && s.name.ends_with("duration_seconds")
             }) {
                 s.typical = 1.6;
+            }
+            Ok(())
+        }
+        // grpc-microservice: unary calls take storm_delay (2 s) longer than the callers'
+        // 1 s deadline: most end in DEADLINE_EXCEEDED at the deadline.
+        "deadline_storm" if app == "grpc-microservice" => {
+            let mut extra = Vec::new();
+            for s in t.series.iter_mut().filter(|s| {
+                s.name == "rpc_server_call_duration_seconds"
+                    && s.labels.get("rpc_response_status_code").map(String::as_str) == Some("OK")
+                    && ["/GetStock", "/Reserve", "/Release"]
+                        .iter()
+                        .any(|m| s.labels["rpc_method"].ends_with(m))
+            }) {
+                let mut late = s.clone();
+                late.per_second = s.per_second * 0.9;
+                late.typical = 1.0;
+                late.labels.insert(
+                    "rpc_response_status_code".into(),
+                    "DEADLINE_EXCEEDED".into(),
+                );
+                s.per_second *= 0.1;
+                s.typical = 1.0;
+                t.traces.push(grpc_span(
+                    app,
+                    &late.labels["rpc_method"].clone(),
+                    "DEADLINE_EXCEEDED",
+                ));
+                extra.push(late);
+            }
+            t.series.extend(extra);
+            Ok(())
+        }
+        // grpc-microservice: streams send one message, then stall until the client's
+        // 5 s deadline; WatchStock no longer ends with OK after watch_ms.
+        "stalled_stream" if app == "grpc-microservice" => {
+            for s in t.series.iter_mut().filter(|s| {
+                s.name == "rpc_server_call_duration_seconds"
+                    && (s.labels["rpc_method"].ends_with("/WatchStock")
+                        || s.labels["rpc_method"].ends_with("/ReserveStream"))
+            }) {
+                s.typical = 5.0;
+                s.labels.insert(
+                    "rpc_response_status_code".into(),
+                    "DEADLINE_EXCEEDED".into(),
+                );
+            }
+            for method in ["WatchStock", "ReserveStream"] {
+                t.traces.push(grpc_span(
+                    app,
+                    &format!("/inventory.v1.Inventory/{method}"),
+                    "DEADLINE_EXCEEDED",
+                ));
             }
             Ok(())
         }
