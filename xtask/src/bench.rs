@@ -17,6 +17,7 @@ use crate::apps::App;
 use crate::process::AppProcess;
 use crate::{k6, paths, services};
 
+mod grpc_microservice;
 mod http_rest_api;
 mod sql_application;
 mod wrk;
@@ -143,6 +144,7 @@ pub struct Plan {
 fn plan(app: &'static App) -> Option<Plan> {
     // Each protocol slice adds its plan here (workloads + baseline).
     match app.name {
+        "grpc-microservice" => Some(grpc_microservice::plan(app)),
         "http-rest-api" => Some(http_rest_api::plan(app)),
         "sql-application" => Some(sql_application::plan(app)),
         _ => None,
