@@ -383,26 +383,25 @@ fn backend_calls(t: &mut Telemetry, app: &str, method: &str, route: &str) -> Vec
                 .collect()
         }
         "redis-cache" => {
-            let commands: &[&str] = match method {
-                "GET" => &["GET", "HGETALL"],
-                _ => &["SET", "EXPIRE", "PUBLISH"],
+            // Hit-heavy: GETs for every product read, SETs for fills and logins.
+            for (cmd, rate) in [
+                ("GET", 6.0),
+                ("SET", 1.5),
+                ("GETEX", 5.0),
+                ("DEL", 2.0),
+                ("PUBLISH", 1.0),
+            ] {
+                redis_metric(t, app, cmd, rate);
+            }
+            let commands: &[&str] = match (method, route) {
+                ("GET", "/api/v1/products/{id}") => &["GET"],
+                ("GET", "/api/v1/sessions/me") => &["GETEX"],
+                ("POST", "/api/v1/sessions") => &["SET"],
+                ("PUT", _) => &["DEL", "PUBLISH"],
+                ("DELETE", _) => &["DEL"],
+                _ => &[],
             };
-            commands
-                .iter()
-                .map(|cmd| {
-                    redis_metric(t, app, cmd);
-                    client(
-                        app,
-                        cmd,
-                        3,
-                        &[
-                            ("db.system.name", "redis"),
-                            ("db.operation.name", cmd),
-                            ("server.address", "redis"),
-                        ],
-                    )
-                })
-                .collect()
+            commands.iter().map(|cmd| redis_span(app, cmd)).collect()
         }
         "kafka-streaming" if method == "POST" => {
             let topic = topics().remove(0);
@@ -482,7 +481,7 @@ fn sql_metric(t: &mut Telemetry, app: &str, op: &str) {
     }
 }
 
-fn redis_metric(t: &mut Telemetry, app: &str, cmd: &str) {
+fn redis_metric(t: &mut Telemetry, app: &str, cmd: &str, per_second: f64) {
     if !t
         .series
         .iter()
@@ -497,8 +496,45 @@ fn redis_metric(t: &mut Telemetry, app: &str, cmd: &str) {
                 ("server_address", "redis"),
             ],
         );
-        t.series
-            .push(hist("db_client_operation_duration_seconds", l, 5.0, 0.0005));
+        t.series.push(hist(
+            "db_client_operation_duration_seconds",
+            l,
+            per_second,
+            0.0005,
+        ));
+    }
+}
+
+fn redis_span(app: &str, cmd: &str) -> FSpan {
+    client(
+        app,
+        cmd,
+        3,
+        &[
+            ("db.system.name", "redis"),
+            ("db.operation.name", cmd),
+            ("server.address", "redis"),
+        ],
+    )
+}
+
+/// redis-cache: Redis SETs per second become `per_second`; with `fills`, every
+/// successful product read also carries a SET span (a cache fill).
+fn redis_fills(t: &mut Telemetry, per_second: f64, fills: bool) {
+    for s in t
+        .series
+        .iter_mut()
+        .filter(|s| s.labels.get("db_operation_name").map(String::as_str) == Some("SET"))
+    {
+        s.per_second = per_second;
+    }
+    if fills {
+        for root in t.traces.iter_mut().filter(|s| {
+            s.name == "GET /api/v1/products/{id}"
+                && s.attr("http.response.status_code").as_deref() == Some("200")
+        }) {
+            root.children.push(redis_span("redis-cache", "SET"));
+        }
     }
 }
 
@@ -877,6 +913,21 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
                     "DEADLINE_EXCEEDED",
                 ));
             }
+            Ok(())
+        }
+        // redis-cache: single flight off, every concurrent miss fills the key again.
+        "cache_stampede" if app == "redis-cache" => {
+            redis_fills(t, 5.0, true);
+            Ok(())
+        }
+        // redis-cache: entries expire at once, nearly every product read fills.
+        "ttl_too_short" if app == "redis-cache" => {
+            redis_fills(t, 5.2, true);
+            Ok(())
+        }
+        // redis-cache: reads go to one key that stays cached, fills nearly stop.
+        "hot_key" if app == "redis-cache" => {
+            redis_fills(t, 0.5, false);
             Ok(())
         }
         other => Err(format!(
