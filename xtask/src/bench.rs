@@ -19,6 +19,7 @@ use crate::{k6, paths, services};
 
 mod grpc_microservice;
 mod http_rest_api;
+mod redis_cache;
 mod sql_application;
 mod wrk;
 
@@ -147,6 +148,7 @@ fn plan(app: &'static App) -> Option<Plan> {
         "grpc-microservice" => Some(grpc_microservice::plan(app)),
         "http-rest-api" => Some(http_rest_api::plan(app)),
         "sql-application" => Some(sql_application::plan(app)),
+        "redis-cache" => Some(redis_cache::plan(app)),
         _ => None,
     }
 }
