@@ -5,6 +5,7 @@
 mod faults;
 mod helpers;
 mod openapi;
+mod origin;
 mod outage;
 mod prices;
 mod products;
