@@ -156,13 +156,23 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        let (prefix, mut redis) = (self.prefix.clone(), self.redis.clone());
+        let prefix = self.prefix.clone();
+        // Drop runs outside async context guarantees: a thread with its own runtime
+        // and its own connection (the test's is driven by the test's runtime).
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
             runtime.block_on(async move {
+                let (host, port) = server();
+                let Ok(mut redis) = redis::Client::open(format!("redis://{host}:{port}"))
+                    .unwrap()
+                    .get_multiplexed_async_connection()
+                    .await
+                else {
+                    return;
+                };
                 let keys: Vec<String> = redis::cmd("KEYS")
                     .arg(format!("{prefix}*"))
                     .query_async(&mut redis)
