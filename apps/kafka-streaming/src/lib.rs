@@ -1,0 +1,17 @@
+//! kafka-streaming: an events API with an idempotent Kafka producer and a consumer
+//! group worker (retries, de-duplication, dead-letter topic, lag), built to show what
+//! OBI sees of Kafka traffic.
+
+pub mod error;
+pub mod event;
+pub mod kafka;
+pub mod routes;
+pub mod scenarios;
+pub mod settings;
+pub mod startup;
+pub mod worker;
+
+/// Whether scenario `name` is active for this request.
+pub fn scenarios_active(req: &poem::Request, name: &str) -> bool {
+    service_kit::faults::middleware::decision(req).is_some_and(|d| d.is_active(name))
+}

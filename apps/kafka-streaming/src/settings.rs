@@ -1,0 +1,155 @@
+//! The app's configuration: the kit's `server`, `faults` and `admin` sections plus
+//! `kafka`, `roles`, `events`, `worker` and `scenarios`, with built-in defaults in
+//! `config/default.yaml`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use service_kit::config::ServerSettings;
+use service_kit::faults::FaultSettings;
+use service_kit::faults::admin::AdminSettings;
+
+/// Every key with its default value, embedded in the binary.
+pub const DEFAULTS: &str = include_str!("../config/default.yaml");
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Listener and drain.
+    pub server: ServerSettings,
+    /// Broker, topics and client tuning.
+    pub kafka: KafkaSettings,
+    /// Which roles this process plays.
+    pub roles: RoleSettings,
+    /// Limits of the events API.
+    pub events: EventSettings,
+    /// The consumer worker.
+    pub worker: WorkerSettings,
+    /// Tuning of the app's fault scenarios.
+    pub scenarios: ScenarioSettings,
+    /// Fault switches (the kit's model).
+    pub faults: FaultSettings,
+    /// The admin endpoint.
+    pub admin: AdminSettings,
+}
+
+impl Settings {
+    /// Loads defaults, `APP_CONFIG_FILE` and `APP__*` variables, or exits naming the bad key.
+    pub fn load_or_exit() -> Self {
+        service_kit::config::load_or_exit(env!("CARGO_PKG_NAME"), DEFAULTS)
+    }
+}
+
+/// `kafka.*`: where the broker is, the topics, and the client's timeouts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KafkaSettings {
+    /// `host:port[,host:port...]`.
+    pub bootstrap_servers: String,
+    /// `client.id` of every client (the broker logs and quotas see it).
+    pub client_id: String,
+    /// The worker's consumer group.
+    pub group_id: String,
+    /// Where the API publishes events.
+    pub input_topic: String,
+    /// Where the worker writes results.
+    pub output_topic: String,
+    /// Where poison messages go.
+    pub dead_letter_topic: String,
+    /// Create missing topics at start-up.
+    pub create_topics: bool,
+    /// Partitions of created topics.
+    pub partitions: i32,
+    /// Replicas of created topics.
+    pub replication_factor: i32,
+    /// Longest wait for a publish's acknowledgement.
+    #[serde(with = "humantime_serde")]
+    pub message_timeout: Duration,
+    /// `topic.metadata.refresh.interval.ms`.
+    #[serde(with = "humantime_serde")]
+    pub metadata_refresh_interval: Duration,
+    /// Longest wait for metadata, offsets and watermarks.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+impl KafkaSettings {
+    /// The three topics.
+    pub fn topics(&self) -> [&str; 3] {
+        [
+            &self.input_topic,
+            &self.output_topic,
+            &self.dead_letter_topic,
+        ]
+    }
+}
+
+/// `roles.*`: the chart can run the API and the worker apart.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoleSettings {
+    /// Serve the events API (the producer).
+    pub api: bool,
+    /// Run the consumer group worker.
+    pub worker: bool,
+}
+
+/// `events.*`: request limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSettings {
+    /// Most events in one batch.
+    pub max_batch: usize,
+    /// Largest serialized payload.
+    pub max_payload_bytes: usize,
+}
+
+/// `worker.*`: retries, commits, de-duplication.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerSettings {
+    /// Attempts before dead-lettering.
+    pub max_attempts: u32,
+    /// First pause between attempts.
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff: Duration,
+    /// Longest time processed offsets stay uncommitted.
+    #[serde(with = "humantime_serde")]
+    pub commit_interval: Duration,
+    /// Event ids remembered.
+    pub dedupe_capacity: usize,
+}
+
+/// `scenarios.*`: how strong the app's faults are.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScenarioSettings {
+    /// `slow_consumer`: pause per affected message.
+    #[serde(with = "humantime_serde")]
+    pub slow_consumer_delay: Duration,
+    /// `producer_burst`: copies per affected request.
+    pub burst_copies: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_load() {
+        let settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
+        assert_eq!(settings.server.port, 8083);
+        assert!(settings.roles.api && settings.roles.worker);
+        assert_eq!(
+            settings.kafka.metadata_refresh_interval,
+            Duration::from_secs(30)
+        );
+        assert!(settings.faults.scenarios.contains_key("poison_rate"));
+    }
+
+    #[test]
+    fn a_mistyped_kafka_key_is_named() {
+        let err = service_kit::config::load_from::<Settings>(
+            DEFAULTS,
+            None,
+            [("APP__KAFKA__GROPU_ID".to_owned(), "x".to_owned())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("kafka.gropu_id"), "{err}");
+    }
+}

@@ -1,0 +1,106 @@
+//! The broker goes away during production and comes back: the app neither crashes
+//! nor silently drops events — every 202 is in the input topic afterwards, every
+//! failure was a 503, and the app recovers by itself.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::broker::PrivateBroker;
+use crate::helpers::{Names, ids, read_topic, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "does not finish yet (hangs after the private broker restarts); run with --ignored while fixing it"]
+async fn every_202_survives_a_broker_restart() {
+    let mut broker = tokio::task::spawn_blocking(PrivateBroker::start)
+        .await
+        .unwrap();
+    let names = Names::on(&broker.bootstrap());
+    let app = start(names.clone(), |s| {
+        s.kafka.message_timeout = Duration::from_secs(2);
+        s.kafka.request_timeout = Duration::from_secs(1);
+    })
+    .await;
+    app.wait_ready(Duration::from_secs(60)).await;
+
+    let mut acknowledged = HashSet::new();
+    let mut unavailable = 0;
+    let mut n = 0;
+    let mut publish = async |acknowledged: &mut HashSet<String>, unavailable: &mut i32| {
+        n += 1;
+        let id = format!("o-{n}");
+        let response = app.publish(&id).await;
+        match response.status() {
+            StatusCode::ACCEPTED => {
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["id"], id.as_str());
+                acknowledged.insert(id);
+            }
+            StatusCode::SERVICE_UNAVAILABLE => *unavailable += 1,
+            other => panic!("unexpected {other}"),
+        }
+    };
+    for _ in 0..30 {
+        publish(&mut acknowledged, &mut unavailable).await;
+    }
+    assert_eq!(unavailable, 0);
+
+    broker = tokio::task::spawn_blocking(move || {
+        broker.stop();
+        broker
+    })
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        publish(&mut acknowledged, &mut unavailable).await;
+    }
+    assert!(
+        unavailable >= 1,
+        "publishing with the broker down answered 202"
+    );
+    let readiness = app.get("/readyz").await.status();
+    assert_eq!(readiness, StatusCode::SERVICE_UNAVAILABLE);
+
+    let restart = tokio::task::spawn_blocking(move || {
+        broker.restart();
+        broker
+    });
+    // Keep publishing while it comes back.
+    let started = Instant::now();
+    while !restart.is_finished() {
+        publish(&mut acknowledged, &mut unavailable).await;
+        assert!(started.elapsed() < Duration::from_secs(120));
+    }
+    let broker = restart.await.unwrap();
+    app.wait_ready(Duration::from_secs(60)).await;
+    // Recovered: publishing works again.
+    let before = acknowledged.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.len() < before + 20 {
+        publish(&mut acknowledged, &mut unavailable).await;
+        assert!(Instant::now() < deadline, "publishing did not recover");
+    }
+
+    let bootstrap = broker.bootstrap();
+    let topic = app.settings.kafka.input_topic.clone();
+    let expected = acknowledged.len();
+    let written = tokio::task::spawn_blocking(move || {
+        read_topic(&bootstrap, &topic, expected, Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
+    let written: HashSet<String> = ids(&written).into_keys().collect();
+    let missing: Vec<_> = acknowledged.difference(&written).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not written: {missing:?}"
+    );
+
+    // The worker processed everything acknowledged, too.
+    app.wait_stat("processed", expected as u64, Duration::from_secs(60))
+        .await;
+    drop(app);
+    drop(broker);
+}
