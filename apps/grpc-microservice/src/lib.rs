@@ -5,7 +5,6 @@
 pub mod details;
 pub mod faults;
 pub mod guard;
-pub mod listener;
 pub mod proto;
 pub mod service;
 pub mod settings;

@@ -127,7 +127,7 @@ impl Application {
 
     /// Serves until shutdown, then drains in-flight calls for `server.drain_timeout`.
     pub async fn run_until_stopped(self) -> io::Result<()> {
-        crate::listener::serve(self.listener, self.endpoint, self.shutdown, self.drain).await
+        server::serve(self.listener, self.endpoint, self.shutdown, self.drain).await
     }
 }
 

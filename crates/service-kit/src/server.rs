@@ -1,12 +1,17 @@
 //! Serving an HTTP endpoint on a bound listener until shutdown, then draining
-//! in-flight requests for a bounded time.
+//! in-flight requests for a bounded time. Every accepted connection has Nagle's
+//! algorithm off: an HTTP/2 answer is several small writes (headers, data, trailers),
+//! and with Nagle on the last one waits for the client's delayed ACK, about 40 ms
+//! per gRPC unary call (measured on grpc-microservice).
 
 use std::io;
 use std::time::Duration;
 
-use poem::listener::TcpAcceptor;
+use poem::http::uri::Scheme;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::web::{LocalAddr, RemoteAddr};
 use poem::{IntoEndpoint, Server};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::ServerSettings;
 use crate::shutdown::Shutdown;
@@ -32,10 +37,29 @@ where
     E: IntoEndpoint,
     E::Endpoint: 'static,
 {
-    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let acceptor = NoDelay(TcpAcceptor::from_tokio(listener)?);
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(endpoint, async move { shutdown.wait().await }, Some(drain))
         .await
+}
+
+/// A TCP acceptor that turns Nagle's algorithm off on each connection.
+struct NoDelay(TcpAcceptor);
+
+impl Acceptor for NoDelay {
+    type Io = TcpStream;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        let accepted = self.0.accept().await?;
+        if let Err(err) = accepted.0.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+        Ok(accepted)
+    }
 }
 
 #[cfg(test)]
@@ -70,9 +94,7 @@ mod tests {
             settings.drain_timeout,
         ));
 
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         stream
             .write_all(b"GET /slow HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
             .await
@@ -85,11 +107,7 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
         assert!(response.ends_with("done"), "{response}");
         server.await.unwrap().unwrap();
-        assert!(
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_err()
-        );
+        assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
     }
 
     #[tokio::test]
