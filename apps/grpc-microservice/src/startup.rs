@@ -162,3 +162,13 @@ fn spawn_sweeper(store: &Store, every: Duration, shutdown: &Shutdown) {
         }
     });
 }
+
+impl service_kit::app::App for Application {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn run_until_stopped(self) -> impl Future<Output = io::Result<()>> + Send {
+        Application::run_until_stopped(self)
+    }
+}

@@ -146,3 +146,13 @@ pub fn openapi_document() -> String {
     json.push('\n');
     json
 }
+
+impl service_kit::app::App for Application {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn run_until_stopped(self) -> impl Future<Output = io::Result<()>> + Send {
+        Application::run_until_stopped(self)
+    }
+}

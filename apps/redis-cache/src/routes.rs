@@ -8,14 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::StreamExt;
 use futures_util::stream;
 use futures_util::stream::BoxStream;
-use poem::http::header;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
 use secrecy::ExposeSecret;
-use service_kit::problem::{CONTENT_TYPE, Problem};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::cache::{Cache, CacheStatus, ReadOptions, Stats};
@@ -449,27 +447,4 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
     OpenApiService::new(Api { state }, "redis-cache", env!("CARGO_PKG_VERSION")).description(
         "Cache-aside over a slow origin in Redis (TTLs, negative caching, single flight), sessions, and price changes over pub/sub fanned out as Server-Sent Events.",
     )
-}
-
-/// Turns errors poem answers by itself into problem+json like the API's own errors.
-pub async fn problem_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let response = match next.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) => err.into_response(),
-    };
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(CONTENT_TYPE));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return Ok(response);
-    }
-    let detail = response.into_body().into_string().await.unwrap_or_default();
-    let mut problem = Problem::status(status);
-    if !detail.is_empty() {
-        problem = problem.with_detail(detail);
-    }
-    Ok(problem.into_response())
 }

@@ -133,7 +133,7 @@ impl Application {
             .nest_no_strip("/admin", admin)
             .nest("/", health::routes(readiness))
             .with(FaultMiddleware::new(faults))
-            .around(routes::problem_errors)
+            .around(service_kit::problem::problem_errors)
             .into_endpoint()
             .boxed();
         Ok(Self {
@@ -170,5 +170,15 @@ impl Application {
         let _ = self.subscriber.await;
         tracing::info!("stopped");
         served
+    }
+}
+
+impl service_kit::app::App for Application {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn run_until_stopped(self) -> impl Future<Output = std::io::Result<()>> + Send {
+        Application::run_until_stopped(self)
     }
 }

@@ -4,6 +4,7 @@
 //! Nothing here exports telemetry: every span and metric of our services comes from
 //! OBI, outside the process. Logs are the only signal an app emits itself.
 
+pub mod app;
 pub mod config;
 pub mod faults;
 pub mod health;

@@ -2,7 +2,7 @@
 //! client-visible error of our HTTP apps takes.
 
 use poem::http::{StatusCode, header};
-use poem::{IntoResponse, Response};
+use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -92,9 +92,109 @@ impl IntoResponse for Problem {
     }
 }
 
+/// An `around` middleware that turns the errors poem answers by itself (unknown
+/// route, wrong method, unparsable body or parameter, ...) into problem documents,
+/// so that every 4xx and 5xx of an app is problem+json. Answers that already are
+/// problem+json, and successes, pass through unchanged.
+///
+/// ```ignore
+/// Route::new().nest("/api", api).around(service_kit::problem::problem_errors)
+/// ```
+pub async fn problem_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let response = match next.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => err.into_response(),
+    };
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(CONTENT_TYPE));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return Ok(response);
+    }
+    let detail = response.into_body().into_string().await.unwrap_or_default();
+    let mut problem = Problem::status(status);
+    if !detail.is_empty() {
+        problem = problem.with_detail(detail);
+    }
+    Ok(problem.into_response())
+}
+
 #[cfg(test)]
 mod tests {
+    use poem::test::TestClient;
+    use poem::{EndpointExt, Route, handler};
+
     use super::*;
+
+    #[handler]
+    fn fine() -> &'static str {
+        "fine"
+    }
+
+    #[handler]
+    fn teapot() -> poem::Result<()> {
+        Err(poem::Error::from_string(
+            "short and stout",
+            StatusCode::IM_A_TEAPOT,
+        ))
+    }
+
+    #[handler]
+    fn own_problem() -> Problem {
+        Problem::new(StatusCode::CONFLICT, "taken", "Already taken").with_detail("sku 7")
+    }
+
+    fn app() -> impl Endpoint {
+        Route::new()
+            .at("/ok", fine)
+            .at("/teapot", teapot)
+            .at("/own", own_problem)
+            .around(problem_errors)
+    }
+
+    #[tokio::test]
+    async fn poem_errors_become_status_problems_with_their_message() {
+        let client = TestClient::new(app());
+        let response = client.get("/teapot").send().await;
+        response.assert_status(StatusCode::IM_A_TEAPOT);
+        response.assert_content_type(CONTENT_TYPE);
+        let body = response.json().await;
+        body.value()
+            .object()
+            .get("type")
+            .assert_string("about:blank");
+        body.value()
+            .object()
+            .get("detail")
+            .assert_string("short and stout");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_route_is_a_problem_too() {
+        let client = TestClient::new(app());
+        let response = client.get("/nowhere").send().await;
+        response.assert_status(StatusCode::NOT_FOUND);
+        response.assert_content_type(CONTENT_TYPE);
+    }
+
+    #[tokio::test]
+    async fn problems_and_successes_pass_through_unchanged() {
+        let client = TestClient::new(app());
+        let own = client.get("/own").send().await;
+        own.assert_status(StatusCode::CONFLICT);
+        own.json()
+            .await
+            .value()
+            .object()
+            .get("type")
+            .assert_string("urn:obi-examples:problem:taken");
+        let answer = client.get("/ok").send().await;
+        answer.assert_status_is_ok();
+        answer.assert_text("fine").await;
+    }
 
     #[tokio::test]
     async fn a_problem_renders_as_problem_json_with_its_headers() {
