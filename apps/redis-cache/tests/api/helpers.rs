@@ -1,13 +1,16 @@
 //! `spawn_app`: the real application on a free port with its own key prefix, behind
-//! a [`Proxy`] to the shared Redis, plus small request helpers.
+//! a [`Proxy`] to the shared Redis, plus small request helpers. Plain requests
+//! (`get`, `url`, `wait_status`, ...) come from [`HttpClient`] through `Deref`.
 
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Duration;
 
 use redis_cache::settings::{DEFAULTS, Settings};
 use redis_cache::startup::Application;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use service_kit::shutdown::Shutdown;
+use test_support::http::HttpClient;
 use test_support::proxy::Proxy;
 use tokio::task::JoinHandle;
 
@@ -26,10 +29,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// A running app with its own key prefix.
 pub struct TestApp {
-    /// `http://127.0.0.1:<port>`.
-    pub address: String,
-    /// A plain client.
-    pub client: reqwest::Client,
+    /// Requests to the app.
+    pub http: HttpClient,
     /// Between the app and Redis.
     pub proxy: Proxy,
     /// A connection straight to Redis (bypassing the proxy) for assertions.
@@ -73,11 +74,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings, shutdown.clone())
         .await
         .unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let http = HttpClient::new(app.port());
     let server = tokio::spawn(app.run_until_stopped());
     let test = TestApp {
-        address,
-        client: reqwest::Client::new(),
+        http,
         proxy,
         redis,
         prefix,
@@ -88,32 +88,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     test
 }
 
+impl Deref for TestApp {
+    type Target = HttpClient;
+
+    fn deref(&self) -> &HttpClient {
+        &self.http
+    }
+}
+
 impl TestApp {
-    /// Waits until `/readyz` reports `status` (`ready`, `degraded`).
-    pub async fn wait_status(&self, status: &str, limit: Duration) {
-        let started = Instant::now();
-        loop {
-            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
-                && let Ok(body) = response.json::<Value>().await
-                && body["status"] == status
-            {
-                return;
-            }
-            assert!(started.elapsed() < limit, "not {status} after {limit:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// An absolute URL for `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    /// GET `path`.
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
     /// GET `/api/v1/products/{id}`, returning the status and `x-cache`.
     pub async fn read(&self, id: i64) -> (StatusCode, String) {
         let response = self.get(&format!("/api/v1/products/{id}")).await;
@@ -157,54 +140,26 @@ impl Drop for TestApp {
             server.abort();
         }
         let prefix = self.prefix.clone();
-        // Drop runs outside async context guarantees: a thread with its own runtime
-        // and its own connection (the test's is driven by the test's runtime).
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (host, port) = server();
-                let Ok(mut redis) = redis::Client::open(format!("redis://{host}:{port}"))
-                    .unwrap()
-                    .get_multiplexed_async_connection()
-                    .await
-                else {
-                    return;
-                };
-                let keys: Vec<String> = redis::cmd("KEYS")
-                    .arg(format!("{prefix}*"))
-                    .query_async(&mut redis)
-                    .await
-                    .unwrap_or_default();
-                if !keys.is_empty() {
-                    let _: Result<u64, _> =
-                        redis::cmd("DEL").arg(keys).query_async(&mut redis).await;
-                }
-            });
-        })
-        .join()
-        .unwrap();
+        // With a connection of its own: the test's belongs to the test's runtime.
+        test_support::http::block_on_own_thread(async move {
+            let (host, port) = server();
+            let Ok(mut redis) = redis::Client::open(format!("redis://{host}:{port}"))
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+            else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query_async(&mut redis)
+                .await
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<u64, _> = redis::cmd("DEL").arg(keys).query_async(&mut redis).await;
+            }
+        });
     }
 }
 
-/// Asserts a problem+json answer with `status` and problem `kind`; returns the body.
-pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{content_type}"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["type"],
-        format!("urn:obi-examples:problem:{kind}"),
-        "{body}"
-    );
-    body
-}
+pub use test_support::http::assert_problem;
