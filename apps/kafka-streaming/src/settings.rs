@@ -2,6 +2,7 @@
 //! `kafka`, `roles`, `events`, `worker` and `scenarios`, with built-in defaults in
 //! `config/default.yaml`.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -114,6 +115,12 @@ pub struct WorkerSettings {
     pub commit_interval: Duration,
     /// Event ids remembered.
     pub dedupe_capacity: usize,
+    /// Messages processed at once (their results' publishes pipelined); at least 1.
+    pub max_in_flight: NonZeroUsize,
+    /// On stop: longest wait for the messages in flight, and again for the final
+    /// commit (a broker already gone must not hang the drain).
+    #[serde(with = "humantime_serde")]
+    pub stop_timeout: Duration,
 }
 
 /// `scenarios.*`: how strong the app's faults are.
@@ -151,5 +158,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("kafka.gropu_id"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_worker_value_is_named() {
+        for (key, value) in [
+            ("APP__WORKER__MAX_IN_FLIGHT", "0"),
+            ("APP__WORKER__STOP_TIMEOUT", "soon"),
+        ] {
+            let err = service_kit::config::load_from::<Settings>(
+                DEFAULTS,
+                None,
+                [(key.to_owned(), value.to_owned())],
+            )
+            .unwrap_err();
+            let name = key
+                .trim_start_matches("APP__")
+                .replace("__", ".")
+                .to_lowercase();
+            assert!(err.to_string().contains(&name), "{key}: {err}");
+        }
     }
 }

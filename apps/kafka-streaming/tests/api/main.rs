@@ -11,3 +11,4 @@ mod openapi;
 mod outage;
 mod restart;
 mod shutdown;
+mod throughput;
