@@ -128,29 +128,117 @@ pub struct FieldErrorDoc {
     pub message: String,
 }
 
-const DOCUMENTED: &[(u16, &str)] = &[
+/// The error statuses of the API, as bits an operation combines to say which of
+/// them it can answer (see [`Documented`]).
+pub mod status {
+    /// 400: a parameter or the body could not be read.
+    pub const BAD_REQUEST: u16 = 1 << 0;
+    /// 401: missing or invalid bearer token, or bad credentials.
+    pub const UNAUTHORIZED: u16 = 1 << 1;
+    /// 403: the token's role does not allow the operation.
+    pub const FORBIDDEN: u16 = 1 << 2;
+    /// 404: no such product or image.
+    pub const NOT_FOUND: u16 = 1 << 3;
+    /// 409: the SKU is used by another product.
+    pub const CONFLICT: u16 = 1 << 4;
+    /// 412: `If-Match` names a version that is no longer current.
+    pub const PRECONDITION_FAILED: u16 = 1 << 5;
+    /// 413: the body is larger than allowed.
+    pub const PAYLOAD_TOO_LARGE: u16 = 1 << 6;
+    /// 415: the content type is not accepted.
+    pub const UNSUPPORTED_MEDIA_TYPE: u16 = 1 << 7;
+    /// 422: validation failed.
+    pub const UNPROCESSABLE: u16 = 1 << 8;
+    /// 429: rate limited (every `/api/` route).
+    pub const TOO_MANY_REQUESTS: u16 = 1 << 9;
+    /// 507: the bounded store is full.
+    pub const INSUFFICIENT_STORAGE: u16 = 1 << 10;
+}
+
+/// Each status bit with its code and description in the OpenAPI document.
+const DOCUMENTED: &[(u16, u16, &str)] = &[
     (
+        status::BAD_REQUEST,
         400,
         "Malformed request: a parameter or the body could not be read",
     ),
-    (401, "Missing or invalid bearer token"),
-    (403, "The token's role does not allow this operation"),
-    (404, "No such product or image"),
-    (409, "The SKU is used by another product"),
-    (412, "`If-Match` names a version that is no longer current"),
-    (413, "The body is larger than allowed"),
-    (415, "The content type is not accepted"),
-    (422, "Validation failed; `errors` names each field"),
-    (429, "Rate limited; see `Retry-After`"),
-    (507, "The bounded store is full"),
+    (status::UNAUTHORIZED, 401, "Missing or invalid bearer token"),
+    (
+        status::FORBIDDEN,
+        403,
+        "The token's role does not allow this operation",
+    ),
+    (status::NOT_FOUND, 404, "No such product or image"),
+    (status::CONFLICT, 409, "The SKU is used by another product"),
+    (
+        status::PRECONDITION_FAILED,
+        412,
+        "`If-Match` names a version that is no longer current",
+    ),
+    (
+        status::PAYLOAD_TOO_LARGE,
+        413,
+        "The body is larger than allowed",
+    ),
+    (
+        status::UNSUPPORTED_MEDIA_TYPE,
+        415,
+        "The content type is not accepted",
+    ),
+    (
+        status::UNPROCESSABLE,
+        422,
+        "Validation failed; `errors` names each field",
+    ),
+    (
+        status::TOO_MANY_REQUESTS,
+        429,
+        "Rate limited; see `Retry-After`",
+    ),
+    (
+        status::INSUFFICIENT_STORAGE,
+        507,
+        "The bounded store is full",
+    ),
 ];
 
-impl ApiResponse for ApiError {
+/// An [`ApiError`] of an operation that documents only the statuses in `STATUSES`
+/// (bits of [`status`]), so that each operation's OpenAPI entry lists what it can
+/// really answer. The answer itself is the error's, whatever its status.
+#[derive(Debug)]
+pub struct Documented<const STATUSES: u16>(pub ApiError);
+
+impl<const STATUSES: u16> From<ApiError> for Documented<STATUSES> {
+    fn from(err: ApiError) -> Self {
+        Self(err)
+    }
+}
+
+impl<const STATUSES: u16> From<StoreError> for Documented<STATUSES> {
+    fn from(err: StoreError) -> Self {
+        Self(err.into())
+    }
+}
+
+impl<const STATUSES: u16> From<Documented<STATUSES>> for poem::Error {
+    fn from(err: Documented<STATUSES>) -> Self {
+        err.0.into()
+    }
+}
+
+impl<const STATUSES: u16> IntoResponse for Documented<STATUSES> {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl<const STATUSES: u16> ApiResponse for Documented<STATUSES> {
     fn meta() -> MetaResponses {
         MetaResponses {
             responses: DOCUMENTED
                 .iter()
-                .map(|&(status, description)| MetaResponse {
+                .filter(|&&(bit, _, _)| STATUSES & bit != 0)
+                .map(|&(_, status, description)| MetaResponse {
                     description,
                     status: Some(status),
                     status_range: None,

@@ -16,7 +16,7 @@ use service_kit::problem::Problem;
 use tokio::io::AsyncReadExt;
 
 use super::ApiTags;
-use super::error::ApiError;
+use super::error::{ApiError, Documented, status};
 use super::products::ProductDto;
 use super::security::BearerToken;
 use crate::auth::Role;
@@ -41,6 +41,23 @@ pub struct ImagesApi {
     pub limit: UploadLimit,
 }
 
+/// What an upload can answer besides 200.
+type UploadErrors = Documented<
+    {
+        status::BAD_REQUEST
+            | status::UNAUTHORIZED
+            | status::FORBIDDEN
+            | status::NOT_FOUND
+            | status::PAYLOAD_TOO_LARGE
+            | status::UNSUPPORTED_MEDIA_TYPE
+            | status::TOO_MANY_REQUESTS
+            | status::INSUFFICIENT_STORAGE
+    },
+>;
+/// What a download can answer besides the image.
+type DownloadErrors =
+    Documented<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Images")]
 impl ImagesApi {
     /// Upload or replace a product's image (role `editor` or `admin`).
@@ -57,7 +74,7 @@ impl ImagesApi {
         #[oai(name = "id")]
         id: Path<u64>,
         form: ImageUpload,
-    ) -> Result<Json<ProductDto>, ApiError> {
+    ) -> Result<Json<ProductDto>, UploadErrors> {
         token.require(Role::Editor, "uploading an image")?;
         let file = form.file;
         let declared = file
@@ -78,10 +95,11 @@ impl ImagesApi {
             return Err(unsupported(format!(
                 "the file's content type `{declared}` is not one of: {}",
                 self.allowed_types.join(", ")
-            )));
+            ))
+            .into());
         }
         if file.size() > self.limit.max_file_bytes {
-            return Err(ApiError(too_large(self.limit)));
+            return Err(ApiError(too_large(self.limit)).into());
         }
         let mut data = Vec::with_capacity(file.size());
         file.into_async_read()
@@ -98,7 +116,8 @@ impl ImagesApi {
         {
             return Err(unsupported(format!(
                 "the file says `{declared}` but its bytes are `{sniffed}`"
-            )));
+            ))
+            .into());
         }
         let product = self.store.put_image(
             id.0,
@@ -121,13 +140,14 @@ impl ImagesApi {
         /// The product id.
         #[oai(name = "id")]
         id: Path<u64>,
-    ) -> Result<ImageBody, ApiError> {
+    ) -> Result<ImageBody, DownloadErrors> {
         match self.store.image(id.0)? {
             Some(image) => Ok(ImageBody(image)),
             None => Err(ApiError(
                 Problem::new(StatusCode::NOT_FOUND, "no-image", "No image")
                     .with_detail(format!("product {} has no image", id.0)),
-            )),
+            )
+            .into()),
         }
     }
 }

@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
-use super::error::ApiError;
+use super::error::{ApiError, Documented, status};
 use super::product_body::ProductBody;
 use super::security::BearerToken;
 use crate::auth::Role;
@@ -134,6 +134,52 @@ pub fn with_etag(product: Product) -> ProductResponse {
     ProductResponse::Ok(Json(product.into()), etag)
 }
 
+/// What listing can answer besides a page.
+type ListErrors = Documented<{ status::BAD_REQUEST | status::TOO_MANY_REQUESTS }>;
+/// What creating can answer besides 201.
+type CreateErrors = Documented<
+    {
+        status::BAD_REQUEST
+            | status::UNAUTHORIZED
+            | status::FORBIDDEN
+            | status::CONFLICT
+            | status::PAYLOAD_TOO_LARGE
+            | status::UNSUPPORTED_MEDIA_TYPE
+            | status::UNPROCESSABLE
+            | status::TOO_MANY_REQUESTS
+            | status::INSUFFICIENT_STORAGE
+    },
+>;
+/// What reading one product can answer besides 200 and 304.
+type GetErrors =
+    Documented<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
+/// What replacing can answer besides 200.
+type UpdateErrors = Documented<
+    {
+        status::BAD_REQUEST
+            | status::UNAUTHORIZED
+            | status::FORBIDDEN
+            | status::NOT_FOUND
+            | status::CONFLICT
+            | status::PRECONDITION_FAILED
+            | status::PAYLOAD_TOO_LARGE
+            | status::UNSUPPORTED_MEDIA_TYPE
+            | status::UNPROCESSABLE
+            | status::TOO_MANY_REQUESTS
+    },
+>;
+/// What deleting can answer besides 204.
+type DeleteErrors = Documented<
+    {
+        status::BAD_REQUEST
+            | status::UNAUTHORIZED
+            | status::FORBIDDEN
+            | status::NOT_FOUND
+            | status::PRECONDITION_FAILED
+            | status::TOO_MANY_REQUESTS
+    },
+>;
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
 impl ProductsApi {
     /// List products, a page at a time.
@@ -157,13 +203,14 @@ impl ProductsApi {
         q: Query<Option<String>>,
         /// Only products in stock (true) or out of stock (false).
         in_stock: Query<Option<bool>>,
-    ) -> Result<Json<ProductPage>, ApiError> {
+    ) -> Result<Json<ProductPage>, ListErrors> {
         let limit = limit.0.unwrap_or(self.pages.default_page_size);
         if limit == 0 || limit > self.pages.max_page_size {
             return Err(ApiError::bad_parameter(
                 "limit",
                 format!("must be between 1 and {}", self.pages.max_page_size),
-            ));
+            )
+            .into());
         }
         let after = match cursor.0.as_deref() {
             Some(text) => {
@@ -177,7 +224,8 @@ impl ProductsApi {
             return Err(ApiError::bad_parameter(
                 "min_price",
                 format!("{min} is above max_price {max}"),
-            ));
+            )
+            .into());
         }
         let filter = Filter {
             category: category.0,
@@ -199,7 +247,7 @@ impl ProductsApi {
         &self,
         token: BearerToken,
         body: ProductBody,
-    ) -> Result<CreatedResponse, ApiError> {
+    ) -> Result<CreatedResponse, CreateErrors> {
         token.require(Role::Editor, "creating a product")?;
         let product = self.store.create(body.0)?;
         let etag = product.etag();
@@ -221,7 +269,7 @@ impl ProductsApi {
         /// Answer 304 if the product is still at this version.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
-    ) -> Result<ProductResponse, ApiError> {
+    ) -> Result<ProductResponse, GetErrors> {
         let product = self.store.get(id.0)?;
         let etag = product.etag();
         if if_none_match.0.as_deref().is_some_and(|tags| {
@@ -248,7 +296,7 @@ impl ProductsApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: ProductBody,
-    ) -> Result<UpdatedResponse, ApiError> {
+    ) -> Result<UpdatedResponse, UpdateErrors> {
         token.require(Role::Editor, "updating a product")?;
         let product = self.store.update(id.0, body.0, if_match.0.as_deref())?;
         let etag = product.etag();
@@ -270,7 +318,7 @@ impl ProductsApi {
         /// The `ETag` the deletion is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-    ) -> Result<DeletedResponse, ApiError> {
+    ) -> Result<DeletedResponse, DeleteErrors> {
         token.require(Role::Admin, "deleting a product")?;
         self.store.delete(id.0, if_match.0.as_deref())?;
         Ok(DeletedResponse::Deleted)

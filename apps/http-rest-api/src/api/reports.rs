@@ -11,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use service_kit::faults::middleware::decision;
 
 use super::ApiTags;
-use super::error::ApiError;
+use super::error::{Documented, status};
 use crate::faults::SLOW_ENDPOINT;
 use crate::store::Store;
 
@@ -50,6 +50,9 @@ pub struct ReportsApi {
     pub slow_delay: Duration,
 }
 
+/// What the report can answer besides 200.
+type ReportErrors = Documented<{ status::TOO_MANY_REQUESTS }>;
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Reports")]
 impl ReportsApi {
     /// Stock and value per category (the `slow_endpoint` fault slows it down).
@@ -58,7 +61,7 @@ impl ReportsApi {
         method = "get",
         operation_id = "inventoryReport"
     )]
-    async fn inventory(&self, req: &Request) -> Result<Json<InventoryReport>, ApiError> {
+    async fn inventory(&self, req: &Request) -> Result<Json<InventoryReport>, ReportErrors> {
         if decision(req).is_some_and(|d| d.is_active(SLOW_ENDPOINT)) {
             tokio::time::sleep(self.slow_delay).await;
         }

@@ -4,7 +4,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
-use super::error::ApiError;
+use super::error::{ApiError, Documented, status};
 use crate::auth::{Auth, AuthError, Role};
 
 /// Credentials of a demo user.
@@ -38,11 +38,21 @@ pub struct TokensApi {
     pub auth: Auth,
 }
 
+/// What issuing can answer besides a token.
+type IssueErrors = Documented<
+    {
+        status::BAD_REQUEST
+            | status::UNAUTHORIZED
+            | status::UNSUPPORTED_MEDIA_TYPE
+            | status::TOO_MANY_REQUESTS
+    },
+>;
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
 impl TokensApi {
     /// Get a bearer token for a demo user.
     #[oai(path = "/auth/token", method = "post", operation_id = "issueToken")]
-    async fn issue(&self, body: Json<TokenRequest>) -> Result<Json<TokenResponse>, ApiError> {
+    async fn issue(&self, body: Json<TokenRequest>) -> Result<Json<TokenResponse>, IssueErrors> {
         match self.auth.issue(&body.username, &body.password) {
             Ok(issued) => Ok(Json(TokenResponse {
                 access_token: issued.token,
@@ -52,11 +62,9 @@ impl TokensApi {
             })),
             Err(AuthError::BadCredentials) => {
                 tracing::info!(username = %body.username, "token refused: bad credentials");
-                Err(ApiError::unauthorized(
-                    AuthError::BadCredentials.to_string(),
-                ))
+                Err(ApiError::unauthorized(AuthError::BadCredentials.to_string()).into())
             }
-            Err(err) => Err(ApiError::unauthorized(err.to_string())),
+            Err(err) => Err(ApiError::unauthorized(err.to_string()).into()),
         }
     }
 }
