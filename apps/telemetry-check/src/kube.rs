@@ -263,6 +263,181 @@ mod tests {
         );
     }
 
+    /// A stand-in for the Kubernetes API: TLS with the test server certificate
+    /// (`testdata/kube`), one request per connection, answering `status` and `body`;
+    /// the request heads it saw come back through the channel.
+    mod api {
+        use std::sync::Arc;
+
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::sync::mpsc;
+
+        pub fn testdata(name: &str) -> std::path::PathBuf {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/kube")
+                .join(name)
+        }
+
+        pub async fn serve(
+            status: &'static str,
+            body: &'static str,
+            answer: bool,
+        ) -> (u16, mpsc::UnboundedReceiver<String>) {
+            let certs: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_file_iter(testdata("server.crt"))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+            let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let (heads, seen) = mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        continue;
+                    };
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = heads.send(String::from_utf8_lossy(&head).into_owned());
+                    if !answer {
+                        // Hold the connection open without a word.
+                        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                        continue;
+                    }
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.write_all(response.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+            (port, seen)
+        }
+    }
+
+    const TWO_PODS: &str = r#"{"kind":"PodList","items":[
+      {"metadata":{"name":"sql-application-0"},"spec":{"containers":[{"name":"app","env":[{"name":"APP__DATABASE__HOST"}]}]}},
+      {"metadata":{"name":"sql-application-1"},"spec":{"containers":[{"name":"app","env":[{"name":"OTEL_TRACES_EXPORTER"}]}]}}]}"#;
+
+    fn cluster(port: u16, ca: &str, token_dir: &tempfile::TempDir) -> InCluster {
+        let token_file = token_dir.path().join("token");
+        std::fs::write(&token_file, "s3cret-token\n").unwrap();
+        InCluster {
+            host: "127.0.0.1".into(),
+            port,
+            token_file,
+            ca_file: api::testdata(ca),
+        }
+    }
+
+    #[tokio::test]
+    async fn pods_are_listed_over_tls_with_the_token_and_the_selector() {
+        let (port, mut seen) = api::serve("200 OK", TWO_PODS, true).await;
+        let dir = tempfile::tempdir().unwrap();
+        let list = cluster(port, "ca.crt", &dir)
+            .list_pods(
+                "demo",
+                "app.kubernetes.io/instance=obi",
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+        let found = inspect(&list);
+        assert_eq!(found.pods, 2);
+        assert_eq!(
+            found.violations,
+            ["sql-application-1/app: OTEL_TRACES_EXPORTER"]
+        );
+        let head = seen.recv().await.unwrap();
+        assert!(
+            head.starts_with(
+                "GET /api/v1/namespaces/demo/pods?labelSelector=app.kubernetes.io%2Finstance%3Dobi HTTP/1.1"
+            ),
+            "{head}"
+        );
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("authorization: bearer s3cret-token\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("host: kubernetes.default.svc"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn a_server_the_service_account_ca_did_not_sign_is_refused() {
+        let (port, _seen) = api::serve("200 OK", TWO_PODS, true).await;
+        let dir = tempfile::tempdir().unwrap();
+        let err = cluster(port, "other-ca.crt", &dir)
+            .list_pods("demo", "a=b", Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.contains("TLS with the Kubernetes API"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_names_the_status_and_the_path() {
+        let (port, _seen) = api::serve(
+            "403 Forbidden",
+            r#"{"kind":"Status","message":"pods is forbidden"}"#,
+            true,
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let err = cluster(port, "ca.crt", &dir)
+            .list_pods("demo", "a=b", Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.contains("403 Forbidden"), "{err}");
+        assert!(err.contains("/api/v1/namespaces/demo/pods"), "{err}");
+        assert!(err.contains("pods is forbidden"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_api_server_times_out() {
+        let (port, _seen) = api::serve("200 OK", "", false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let err = cluster(port, "ca.crt", &dir)
+            .list_pods("demo", "a=b", Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert!(err.contains("did not answer within"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_ca_or_token_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cluster = cluster(1, "no-such-ca.crt", &dir);
+        let err = cluster
+            .list_pods("demo", "a=b", Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(err.contains("no-such-ca.crt"), "{err}");
+        cluster.token_file = dir.path().join("gone");
+        let err = cluster
+            .list_pods("demo", "a=b", Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(err.contains("gone"), "{err}");
+    }
+
     #[test]
     fn outside_a_cluster_there_is_a_reason() {
         let dir = tempfile::tempdir().unwrap();
