@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod kafka;
+
 /// A histogram (OBI's metrics are all histograms) or a gauge (`target_info`).
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -130,6 +132,9 @@ pub fn app(app: &str, fault: Option<&str>) -> Result<Telemetry, String> {
             http_route(&mut t, app, &method, &route, &statuses);
         }
     }
+    if app == "kafka-streaming" {
+        kafka::traffic(&mut t, app);
+    }
     if let Some(fault) = fault {
         apply_fault(&mut t, app, fault)?;
     }
@@ -234,7 +239,11 @@ pub fn http_routes(app: &str) -> Vec<(String, String, Vec<String>)> {
             ("POST", "/api/v1/notifications"),
             ("GET", "/api/v1/stats"),
         ],
-        "kafka-streaming" => &[("POST", "/api/v1/events"), ("GET", "/api/v1/lag")],
+        "kafka-streaming" => &[
+            ("POST", "/api/v1/events"),
+            ("POST", "/api/v1/events/batch"),
+            ("GET", "/api/v1/consumer/lag"),
+        ],
         _ => &[],
     };
     defaults
@@ -403,62 +412,10 @@ fn backend_calls(t: &mut Telemetry, app: &str, method: &str, route: &str) -> Vec
             };
             commands.iter().map(|cmd| redis_span(app, cmd)).collect()
         }
-        "kafka-streaming" if method == "POST" => {
-            let topic = topics().remove(0);
-            let l = labels(
-                app,
-                &[
-                    ("messaging_system", "kafka"),
-                    ("messaging_destination_name", &topic),
-                    ("messaging_operation_name", "publish"),
-                ],
-            );
-            t.series.push(hist(
-                "messaging_client_operation_duration_seconds",
-                l,
-                5.0,
-                0.003,
-            ));
-            let consumer = labels(
-                app,
-                &[
-                    ("messaging_system", "kafka"),
-                    ("messaging_destination_name", &topic),
-                    ("messaging_operation_name", "process"),
-                ],
-            );
-            t.series.push(hist(
-                "messaging_process_duration_seconds",
-                consumer,
-                5.0,
-                0.002,
-            ));
-            // The consumer's fetch is its own trace (OBI does not link them).
-            t.traces.push(client(
-                app,
-                &format!("process {topic}"),
-                5,
-                &kafka_attrs(&topic, "process"),
-            ));
-            vec![client(
-                app,
-                &format!("publish {topic}"),
-                4,
-                &kafka_attrs(&topic, "publish"),
-            )]
-        }
+        // One produce request per POST; the topic series come from kafka::traffic.
+        "kafka-streaming" if method == "POST" => kafka::api_calls(app),
         _ => Vec::new(),
     }
-}
-
-fn kafka_attrs<'a>(topic: &'a str, operation: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("messaging.system", "kafka"),
-        ("messaging.destination.name", topic),
-        ("messaging.operation.name", operation),
-        ("messaging.client.id", "kafka-streaming"),
-        ("messaging.destination.partition.id", "0"),
-    ]
 }
 
 fn sql_metric(t: &mut Telemetry, app: &str, op: &str) {
@@ -566,22 +523,6 @@ fn table_for(route: &str) -> String {
         .find(|t| *t == resource)
         .cloned()
         .unwrap_or_else(|| tables[0].clone())
-}
-
-/// Topics from the kafka-streaming defaults (any `*topic*` key), else `events`.
-fn topics() -> Vec<String> {
-    let dir = repo_root().join("apps/kafka-streaming/config");
-    let mut topics = Vec::new();
-    let re =
-        regex::Regex::new(r#"(?m)^\s*[a-z_]*topic[a-z_]*:\s*"?([A-Za-z0-9._-]+)"?\s*$"#).unwrap();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        topics.extend(re.captures_iter(&text).map(|c| c[1].to_owned()));
-    }
-    if topics.is_empty() {
-        topics = vec!["events".into(), "events.dlq".into()];
-    }
-    topics
 }
 
 // --- gRPC -------------------------------------------------------------------------
@@ -929,6 +870,10 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
         "hot_key" if app == "redis-cache" => {
             redis_fills(t, 0.5, false);
             Ok(())
+        }
+        // kafka-streaming: slow_consumer, poison_rate, producer_burst.
+        "slow_consumer" | "poison_rate" | "producer_burst" if app == "kafka-streaming" => {
+            kafka::apply_fault(t, app, fault)
         }
         other => Err(format!(
             "no fixture for fault {other:?} of {app}: describe its OBI symptom in apply_fault (tests/telemetry/fixture.rs)"
