@@ -1,6 +1,8 @@
 //! The PostgreSQL side of start-up and readiness: the recycling pool, the embedded
 //! migrations (applied under PostgreSQL's advisory lock), and the readiness check.
 
+pub mod pool;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,20 +16,25 @@ use crate::settings::DatabaseSettings;
 /// The schema, embedded at build time from `migrations/`.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// The request pool. Lazy: the app starts (and reports not ready) while PostgreSQL is
-/// down. Connections live at most `max_lifetime`, so an OBI started after the app
-/// sees every statement prepared again within minutes. No ping before each acquire
-/// (it would double the round trips of every request): a connection that broke
-/// fails its request with 503 once and is then discarded by the pool.
-pub fn pool(settings: &DatabaseSettings) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(settings.max_connections)
-        .min_connections(settings.min_connections)
-        .acquire_timeout(settings.acquire_timeout)
-        .max_lifetime(settings.max_lifetime)
-        .idle_timeout(settings.idle_timeout)
-        .test_before_acquire(false)
-        .connect_lazy_with(settings.connect_options())
+pub use pool::{Pool, PoolOptions, PooledConnection};
+
+/// The request pool ([`pool::Pool`]). Lazy: the app starts (and reports not ready)
+/// while PostgreSQL is down. Connections live at most `max_lifetime`, so an OBI
+/// started after the app sees every statement prepared again within minutes. No
+/// ping before or after each use (either would double the round trips of every
+/// request): a connection that broke fails its request with 503 once and is then
+/// discarded by the pool.
+pub fn pool(settings: &DatabaseSettings) -> Pool {
+    Pool::new(
+        settings.connect_options(),
+        PoolOptions {
+            max_connections: settings.max_connections,
+            min_connections: settings.min_connections,
+            acquire_timeout: settings.acquire_timeout,
+            max_lifetime: settings.max_lifetime,
+            idle_timeout: settings.idle_timeout,
+        },
+    )
 }
 
 /// A one-connection pool for the readiness probe, so an exhausted request pool
@@ -63,7 +70,7 @@ impl Schema {
 /// `retry`. `Migrator::run` holds `pg_advisory_lock` while it works, so replicas
 /// starting together apply each migration once and the others wait.
 pub async fn migrate(
-    pool: PgPool,
+    pool: Pool,
     schema: Schema,
     apply: bool,
     retry: Duration,
@@ -74,7 +81,17 @@ pub async fn migrate(
         return;
     }
     loop {
-        match MIGRATOR.run(&pool).await {
+        let applied = match pool.acquire().await {
+            // `run(&mut *conn)` is what this does; its `Acquire` bound cannot be
+            // proven for a spawned future (the "not general enough" error sqlx
+            // documents next to `run_direct`).
+            Ok(mut conn) => MIGRATOR
+                .run_direct(None, &mut *conn, false)
+                .await
+                .map_err(sqlx::Error::from),
+            Err(err) => Err(err),
+        };
+        match applied {
             Ok(()) => {
                 tracing::info!(migrations = MIGRATOR.iter().count(), "schema is current");
                 schema.mark_current();

@@ -12,8 +12,8 @@ use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::{OpenApiService, Tags};
 use service_kit::problem::{CONTENT_TYPE, Problem};
-use sqlx::PgPool;
 
+use crate::db::Pool;
 use crate::domain::parse_cursor;
 use crate::error::ApiError;
 use crate::settings::Settings;
@@ -22,7 +22,7 @@ use crate::settings::Settings;
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The request pool.
-    pub pool: PgPool,
+    pub pool: Pool,
     /// The loaded configuration.
     pub settings: Arc<Settings>,
 }

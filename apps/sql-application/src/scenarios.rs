@@ -1,10 +1,10 @@
 //! The app's fault scenarios beyond the kit's latency and errors, and the one that
 //! acts before a handler's own work (`pool_exhaustion`).
 
+use crate::db::Pool;
 use poem::Request;
 use service_kit::faults::middleware::decision;
 use service_kit::faults::{Catalog, ScenarioInfo};
-use sqlx::PgPool;
 
 use crate::error::ApiError;
 
@@ -40,13 +40,13 @@ pub fn active(req: &Request, name: &str) -> bool {
 /// connection for `hold` before the handler does its own work.
 pub async fn hold_connection(
     req: &Request,
-    pool: &PgPool,
+    pool: &Pool,
     hold: std::time::Duration,
 ) -> Result<(), ApiError> {
     if active(req, POOL_EXHAUSTION) {
         sqlx::query("SELECT pg_sleep($1)")
             .bind(hold.as_secs_f64())
-            .execute(pool)
+            .execute(&mut *pool.acquire().await?)
             .await?;
     }
     Ok(())

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::db::{self, Schema};
+use crate::db::{self, Pool, Schema};
 use crate::routes::{self, AppState};
 use crate::scenarios::CATALOG;
 use crate::settings::Settings;
@@ -32,7 +32,7 @@ pub struct Application {
     endpoint: BoxEndpoint<'static>,
     shutdown: Shutdown,
     drain: Duration,
-    pool: PgPool,
+    pool: Pool,
     probe_pool: PgPool,
     migration: JoinHandle<()>,
     faults: Faults,
@@ -108,7 +108,7 @@ impl Application {
     }
 
     /// The request pool (tests inspect it).
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 

@@ -1,6 +1,6 @@
 //! The `customers` table.
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
 use crate::domain::CustomerInput;
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ macro_rules! columns {
 }
 
 /// Inserts a customer; a taken e-mail address is a conflict.
-pub async fn create(pool: &PgPool, input: &CustomerInput) -> Result<Customer, ApiError> {
+pub async fn create(pool: &Pool, input: &CustomerInput) -> Result<Customer, ApiError> {
     let sql = concat!(
         "INSERT INTO customers (email, name) VALUES ($1, $2) RETURNING ",
         columns!()
@@ -21,26 +21,22 @@ pub async fn create(pool: &PgPool, input: &CustomerInput) -> Result<Customer, Ap
     Ok(sqlx::query_as(sql)
         .bind(&input.email)
         .bind(&input.name)
-        .fetch_one(pool)
+        .fetch_one(&mut *pool.acquire().await?)
         .await?)
 }
 
 /// One customer.
-pub async fn get(pool: &PgPool, id: i64) -> Result<Customer, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Customer, ApiError> {
     let sql = concat!("SELECT ", columns!(), " FROM customers WHERE id = $1");
     sqlx::query_as(sql)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *pool.acquire().await?)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// A page of customers by id, after the cursor.
-pub async fn list(
-    pool: &PgPool,
-    after: Option<i64>,
-    limit: i64,
-) -> Result<Vec<Customer>, ApiError> {
+pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Customer>, ApiError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -49,12 +45,12 @@ pub async fn list(
     Ok(sqlx::query_as(sql)
         .bind(after)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *pool.acquire().await?)
         .await?)
 }
 
 /// Replaces a customer's fields.
-pub async fn update(pool: &PgPool, id: i64, input: &CustomerInput) -> Result<Customer, ApiError> {
+pub async fn update(pool: &Pool, id: i64, input: &CustomerInput) -> Result<Customer, ApiError> {
     let sql = concat!(
         "UPDATE customers SET email = $2, name = $3 WHERE id = $1 RETURNING ",
         columns!()
@@ -63,16 +59,16 @@ pub async fn update(pool: &PgPool, id: i64, input: &CustomerInput) -> Result<Cus
         .bind(id)
         .bind(&input.email)
         .bind(&input.name)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *pool.acquire().await?)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// Deletes a customer; one with orders is a conflict.
-pub async fn delete(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), ApiError> {
     let deleted = sqlx::query("DELETE FROM customers WHERE id = $1")
         .bind(id)
-        .execute(pool)
+        .execute(&mut *pool.acquire().await?)
         .await?
         .rows_affected();
     if deleted == 0 {

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, Postgres, Transaction};
 
+use crate::db::Pool;
 use crate::domain::OrderInput;
 use crate::error::ApiError;
 use crate::model::{Order, OrderItem};
@@ -71,11 +72,12 @@ impl OrderRow {
 /// key stored) or nothing. Products are locked in id order, so concurrent orders
 /// for the same products queue instead of deadlocking.
 pub async fn place(
-    pool: &PgPool,
+    pool: &Pool,
     input: &OrderInput,
     idempotency: Option<Idempotency<'_>>,
 ) -> Result<Placed, ApiError> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     if let Some(idem) = &idempotency {
         // Waits for a concurrent transaction holding the same key, then sees its row.
         let claimed = sqlx::query("INSERT INTO idempotency_keys (key, request) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
@@ -222,7 +224,7 @@ async fn replay(
 }
 
 /// One order with its items, in one statement.
-pub async fn get(pool: &PgPool, id: i64) -> Result<Order, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Order, ApiError> {
     let rows: Vec<JoinedRow> = sqlx::query_as(
         "SELECT o.id, o.customer_id, o.status, o.total_cents, o.created_at, \
                 i.product_id, i.quantity, i.unit_price_cents \
@@ -230,7 +232,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Order, ApiError> {
          WHERE o.id = $1 ORDER BY i.product_id",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(&mut *pool.acquire().await?)
     .await?;
     group(rows)
         .into_iter()
@@ -250,7 +252,7 @@ pub struct Filter {
 }
 
 /// A page of orders with their items in one statement (a JOIN over the page).
-pub async fn list(pool: &PgPool, filter: Filter) -> Result<Vec<Order>, ApiError> {
+pub async fn list(pool: &Pool, filter: Filter) -> Result<Vec<Order>, ApiError> {
     let rows: Vec<JoinedRow> = sqlx::query_as(
         "WITH page AS ( \
              SELECT id, customer_id, status, total_cents, created_at FROM orders \
@@ -264,13 +266,14 @@ pub async fn list(pool: &PgPool, filter: Filter) -> Result<Vec<Order>, ApiError>
     .bind(filter.before)
     .bind(filter.customer_id)
     .bind(filter.limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *pool.acquire().await?)
     .await?;
     Ok(group(rows))
 }
 
 /// The same page the N+1 way: the orders, then one SELECT per order for its items.
-pub async fn list_n_plus_one(pool: &PgPool, filter: Filter) -> Result<Vec<Order>, ApiError> {
+pub async fn list_n_plus_one(pool: &Pool, filter: Filter) -> Result<Vec<Order>, ApiError> {
+    let mut conn = pool.acquire().await?;
     let rows: Vec<OrderRow> = sqlx::query_as(
         "SELECT id, customer_id, status, total_cents, created_at FROM orders \
          WHERE ($1::bigint IS NULL OR id < $1) AND ($2::bigint IS NULL OR customer_id = $2) \
@@ -279,7 +282,7 @@ pub async fn list_n_plus_one(pool: &PgPool, filter: Filter) -> Result<Vec<Order>
     .bind(filter.before)
     .bind(filter.customer_id)
     .bind(filter.limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut orders = Vec::with_capacity(rows.len());
     for row in rows {
@@ -287,7 +290,7 @@ pub async fn list_n_plus_one(pool: &PgPool, filter: Filter) -> Result<Vec<Order>
             "SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY product_id",
         )
         .bind(row.id)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         orders.push(row.into_order(items));
     }

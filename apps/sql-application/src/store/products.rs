@@ -1,6 +1,6 @@
 //! The `products` table.
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
 use crate::domain::ProductInput;
 use crate::error::ApiError;
@@ -13,7 +13,7 @@ macro_rules! columns {
 }
 
 /// Inserts a product; a taken sku is a conflict.
-pub async fn create(pool: &PgPool, input: &ProductInput) -> Result<Product, ApiError> {
+pub async fn create(pool: &Pool, input: &ProductInput) -> Result<Product, ApiError> {
     let sql = concat!(
         "INSERT INTO products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING ",
         columns!()
@@ -23,22 +23,22 @@ pub async fn create(pool: &PgPool, input: &ProductInput) -> Result<Product, ApiE
         .bind(&input.name)
         .bind(input.price_cents)
         .bind(input.stock)
-        .fetch_one(pool)
+        .fetch_one(&mut *pool.acquire().await?)
         .await?)
 }
 
 /// One product.
-pub async fn get(pool: &PgPool, id: i64) -> Result<Product, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Product, ApiError> {
     let sql = concat!("SELECT ", columns!(), " FROM products WHERE id = $1");
     sqlx::query_as(sql)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *pool.acquire().await?)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// A page of products by id, after the cursor; `limit + 1` rows tell whether more exist.
-pub async fn list(pool: &PgPool, after: Option<i64>, limit: i64) -> Result<Vec<Product>, ApiError> {
+pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Product>, ApiError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -47,12 +47,12 @@ pub async fn list(pool: &PgPool, after: Option<i64>, limit: i64) -> Result<Vec<P
     Ok(sqlx::query_as(sql)
         .bind(after)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *pool.acquire().await?)
         .await?)
 }
 
 /// Replaces a product's fields.
-pub async fn update(pool: &PgPool, id: i64, input: &ProductInput) -> Result<Product, ApiError> {
+pub async fn update(pool: &Pool, id: i64, input: &ProductInput) -> Result<Product, ApiError> {
     let sql = concat!(
         "UPDATE products SET sku = $2, name = $3, price_cents = $4, stock = $5, updated_at = now() \
          WHERE id = $1 RETURNING ",
@@ -64,16 +64,16 @@ pub async fn update(pool: &PgPool, id: i64, input: &ProductInput) -> Result<Prod
         .bind(&input.name)
         .bind(input.price_cents)
         .bind(input.stock)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *pool.acquire().await?)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// Deletes a product; one that orders reference is a conflict.
-pub async fn delete(pool: &PgPool, id: i64) -> Result<(), ApiError> {
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), ApiError> {
     let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
         .bind(id)
-        .execute(pool)
+        .execute(&mut *pool.acquire().await?)
         .await?
         .rows_affected();
     if deleted == 0 {

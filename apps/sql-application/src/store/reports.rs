@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
 use crate::error::ApiError;
 use crate::model::SalesRow;
@@ -28,7 +28,7 @@ const SLOW: &str = "WITH pause AS MATERIALIZED (SELECT pg_sleep($3)) \
 
 /// Top `limit` products by revenue over the last `days`; `slow` plays `slow_query`.
 pub async fn sales(
-    pool: &PgPool,
+    pool: &Pool,
     days: i32,
     limit: i64,
     slow: Option<Duration>,
@@ -40,5 +40,5 @@ pub async fn sales(
             .bind(limit)
             .bind(sleep.as_secs_f64()),
     };
-    Ok(query.fetch_all(pool).await?)
+    Ok(query.fetch_all(&mut *pool.acquire().await?).await?)
 }

@@ -23,7 +23,8 @@ fn server() -> (String, u16) {
     (host, port)
 }
 
-fn admin_url(database: &str) -> String {
+/// A URL of `database` on the shared server, as the `postgres` superuser.
+pub fn admin_url(database: &str) -> String {
     let (host, port) = server();
     format!("postgres://postgres:postgres@{host}:{port}/{database}?sslmode=disable")
 }

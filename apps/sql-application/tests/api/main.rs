@@ -8,6 +8,7 @@ mod idempotency;
 mod openapi;
 mod orders;
 mod outage;
+mod pool;
 mod proxy;
 mod resources;
 mod shutdown;
