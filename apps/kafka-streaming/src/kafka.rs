@@ -37,13 +37,13 @@ pub fn millis(duration: Duration) -> String {
     duration.as_millis().max(1).to_string()
 }
 
-/// The idempotent producer: `acks=all`, bounded delivery wait.
+/// The idempotent producer: `acks=all`, bounded delivery wait, `kafka.linger`.
 pub fn producer(settings: &KafkaSettings, role: &str) -> Result<FutureProducer, KafkaError> {
     base_config(settings, role)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("message.timeout.ms", millis(settings.message_timeout))
-        .set("linger.ms", "5")
+        .set("linger.ms", settings.linger.as_millis().to_string())
         .create()
 }
 

@@ -65,6 +65,10 @@ pub struct KafkaSettings {
     /// Longest wait for a publish's acknowledgement.
     #[serde(with = "humantime_serde")]
     pub message_timeout: Duration,
+    /// How long the producer waits to fill a batch (`linger.ms`): every single-event
+    /// request waits it before its acknowledgement can come.
+    #[serde(with = "humantime_serde")]
+    pub linger: Duration,
     /// `topic.metadata.refresh.interval.ms`.
     #[serde(with = "humantime_serde")]
     pub metadata_refresh_interval: Duration,

@@ -218,6 +218,14 @@ impl Worker {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
+            // Prefetch at most 4 MiB of values and 10 000 messages per partition
+            // (librdkafka's defaults: 64 MiB, 100 000): a backlog must not grow the
+            // process past its memory limit (each queued message costs several
+            // hundred bytes beyond its value). Fetching again 10 ms after the queue
+            // was full, not librdkafka's 1 s, keeps the worker fed all the same.
+            .set("queued.max.messages.kbytes", "4096")
+            .set("queued.min.messages", "10000")
+            .set("fetch.queue.backoff.ms", "10")
             .create()?;
         consumer.subscribe(&[&kafka.input_topic])?;
         Ok(Self {

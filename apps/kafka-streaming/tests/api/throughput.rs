@@ -4,7 +4,8 @@
 //!
 //! The bound is not a speed measurement (that is `cargo xtask bench kafka-streaming`):
 //! a worker awaiting each result's acknowledgement before the next message needs at
-//! least the producer's `linger.ms` (5 ms) per event, so 15 s for the 3 000 here,
+//! least the producer's `kafka.linger` per event — set to 5 ms here — so 15 s for the
+//! 3 000 events,
 //! plus the poison's retry backoff (30 ms each in tests); the pipelined worker needs
 //! a fraction of that even as a debug build on a busy machine.
 
@@ -50,7 +51,11 @@ async fn a_filled_topic_drains_far_faster_than_a_serial_worker_could() {
     api.stop().await;
     let events = (BATCHES * BATCH) as u64;
 
-    let worker = start(names.clone(), |s| s.roles.api = false).await;
+    let worker = start(names.clone(), |s| {
+        s.roles.api = false;
+        s.kafka.linger = Duration::from_millis(5);
+    })
+    .await;
     worker.wait_ready(Duration::from_secs(30)).await;
     // From the first result on (joining the group is not the worker's speed).
     worker
