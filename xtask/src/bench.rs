@@ -20,6 +20,7 @@ use crate::{k6, paths, services};
 mod baseline_server;
 mod grpc_microservice;
 mod http_rest_api;
+mod kafka_streaming;
 mod redis_cache;
 mod sql_application;
 mod wrk;
@@ -150,6 +151,7 @@ fn plan(app: &'static App) -> Option<Plan> {
         "http-rest-api" => Some(http_rest_api::plan(app)),
         "sql-application" => Some(sql_application::plan(app)),
         "redis-cache" => Some(redis_cache::plan(app)),
+        "kafka-streaming" => Some(kafka_streaming::plan(app)),
         _ => None,
     }
 }
@@ -159,6 +161,7 @@ fn plan(app: &'static App) -> Option<Plan> {
 fn app_settings(app: &App) -> &'static [(&'static str, &'static str)] {
     match app.name {
         "http-rest-api" => http_rest_api::APP_SETTINGS,
+        "kafka-streaming" => kafka_streaming::APP_SETTINGS,
         _ => &[],
     }
 }

@@ -188,21 +188,40 @@ pub fn post_json(
     body: &Value,
     expected: u16,
 ) -> Result<Value> {
+    send_json("POST", base_url, path, headers, Some(body), expected)
+}
+
+/// `<method> <base_url><path>`, with a JSON body when `body` is given, over plain
+/// HTTP/1.1 (one connection per request); returns the JSON answer (`Null` when
+/// empty) when the status is `expected`.
+pub fn send_json(
+    method: &str,
+    base_url: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+    expected: u16,
+) -> Result<Value> {
     let authority = base_url
         .strip_prefix("http://")
         .with_context(|| format!("{base_url} is not a plain http:// URL"))?
         .trim_end_matches('/');
-    let body = body.to_string();
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    let body = body.map(Value::to_string);
+    if let Some(body) = &body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    request.push_str(&body);
+    if let Some(body) = &body {
+        request.push_str(body);
+    }
     let mut stream =
         TcpStream::connect(authority).with_context(|| format!("cannot connect to {authority}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -210,10 +229,10 @@ pub fn post_json(
     let mut response = Vec::new();
     stream
         .read_to_end(&mut response)
-        .with_context(|| format!("POST {path}: no complete answer"))?;
-    let (status, json) = parse_response(&response).with_context(|| format!("POST {path}"))?;
+        .with_context(|| format!("{method} {path}: no complete answer"))?;
+    let (status, json) = parse_response(&response).with_context(|| format!("{method} {path}"))?;
     if status != expected {
-        bail!("POST {path} answered {status}, not {expected}: {json}");
+        bail!("{method} {path} answered {status}, not {expected}: {json}");
     }
     Ok(json)
 }
