@@ -59,13 +59,13 @@ pub struct ProblemDoc {
 /// Every error answer of the API: problem+json with the matching status.
 #[derive(Debug, ApiResponse)]
 pub enum ErrorResponse {
-    /// Malformed JSON or a field of the wrong JSON type.
+    /// Malformed JSON, or a body that is not a JSON object.
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<ProblemDoc>),
     /// The role serving this route is off in this process.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<ProblemDoc>),
-    /// Invalid fields.
+    /// Invalid fields (a field of the wrong JSON type included).
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<ProblemDoc>),
     /// A bug; logged.

@@ -139,6 +139,65 @@ impl EventRequest {
     }
 }
 
+/// The JSON type of `value`, as a message names it.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn event_type_problems(prefix: &str, event: &serde_json::Value, problems: &mut Vec<FieldProblem>) {
+    let Some(fields) = event.as_object() else {
+        problems.push(FieldProblem {
+            field: prefix.trim_end_matches('.').to_owned(),
+            message: format!("must be an event object, not {}", json_kind(event)),
+        });
+        return;
+    };
+    for name in ["id", "type", "source"] {
+        match fields.get(name) {
+            None | Some(serde_json::Value::Null | serde_json::Value::String(_)) => {}
+            Some(other) => problems.push(FieldProblem {
+                field: format!("{prefix}{name}"),
+                message: format!("must be a string, not {}", json_kind(other)),
+            }),
+        }
+    }
+}
+
+/// The fields of the wrong JSON type in an events request body (`batch`: a
+/// `{"events": [...]}` body), each named by its path with the type it must have.
+/// Empty when the body is no JSON at all or its top level is not an object: poem's
+/// own message says that well enough.
+pub fn type_problems(body: &[u8], batch: bool) -> Vec<FieldProblem> {
+    let Ok(serde_json::Value::Object(root)) = serde_json::from_slice(body) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    if !batch {
+        event_type_problems("", &serde_json::Value::Object(root), &mut problems);
+        return problems;
+    }
+    match root.get("events") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(events)) => {
+            for (i, event) in events.iter().enumerate() {
+                event_type_problems(&format!("events[{i}]."), event, &mut problems);
+            }
+        }
+        Some(other) => problems.push(FieldProblem {
+            field: "events".into(),
+            message: format!("must be an array of events, not {}", json_kind(other)),
+        }),
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +250,42 @@ mod tests {
         let mut problems = Vec::new();
         assert!(request(json!({})).validate("", 50, &mut problems).is_none());
         assert_eq!(problems.len(), 3);
+    }
+
+    #[test]
+    fn wrong_json_types_are_named_with_the_type_expected() {
+        let single = br#"{"id": 7, "type": {"a": 1}, "source": "s", "payload": {}}"#;
+        let problems = type_problems(single, false);
+        let named: Vec<_> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "id: must be a string, not a number",
+                "type: must be a string, not an object"
+            ]
+        );
+        let batch = br#"{"events": [{"type": "a"}, 5, {"source": ["x"], "id": null}]}"#;
+        let named: Vec<_> = type_problems(batch, true)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "events[1]: must be an event object, not a number",
+                "events[2].source: must be a string, not an array"
+            ]
+        );
+        let problems = type_problems(br#"{"events": "x"}"#, true);
+        assert_eq!(problems[0].field, "events");
+        assert!(problems[0].message.contains("not a string"));
+        assert!(type_problems(b"{not json", false).is_empty());
+        assert!(type_problems(b"[1]", false).is_empty());
+        assert!(type_problems(br#"{"events": [true, false]}"#, true).len() == 2);
+        assert!(type_problems(br#"{"events": null}"#, true).is_empty());
+        assert_eq!(json_kind(&serde_json::Value::Null), "null");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures_util::future::join_all;
-use poem::http::header;
+use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags};
@@ -340,13 +340,36 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
 }
 
 /// Turns errors poem answers by itself (a body that does not parse, an unknown
-/// route, a wrong method) into problem+json like the API's own errors.
-pub async fn problem_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// route, a wrong method) into problem+json like the API's own errors. An events
+/// body poem refuses for a field of the wrong JSON type becomes a 422 `validation`
+/// naming the field and the type it must have, like every other invalid field.
+pub async fn problem_errors<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let events_body = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/api/v1/events") => Some(false),
+        (&Method::POST, "/api/v1/events/batch") => Some(true),
+        _ => None,
+    };
+    let body = match events_body {
+        Some(_) => {
+            let bytes = req.take_body().into_bytes().await?;
+            req.set_body(bytes.clone());
+            Some(bytes)
+        }
+        None => None,
+    };
     let response = match next.call(req).await {
         Ok(response) => response.into_response(),
         Err(err) => err.into_response(),
     };
     let status = response.status();
+    if status == StatusCode::BAD_REQUEST
+        && let (Some(batch), Some(body)) = (events_body, body)
+    {
+        let problems = crate::event::type_problems(&body, batch);
+        if !problems.is_empty() {
+            return Ok(ErrorResponse::from(ApiError::Invalid(problems)).into_response());
+        }
+    }
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)

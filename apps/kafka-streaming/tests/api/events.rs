@@ -183,6 +183,26 @@ async fn malformed_json_and_unknown_routes_are_problems() {
     // poem-openapi reads the number 5 as the string "5", which validation refuses.
     let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     assert_eq!(body["errors"][0]["field"], "type");
+    // A field of a type poem cannot read as a string is named with the type expected.
+    let response = app
+        .post(
+            "/api/v1/events",
+            &json!({"type": "a", "source": {"x": 1}, "payload": {}}),
+        )
+        .await;
+    let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(body["errors"][0]["field"], "source", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "must be a string, not an object",
+        "{body}"
+    );
+    let events = json!({"events": [{"type": "a", "source": "s", "payload": {}}, {"type": ["a"]}]});
+    let response = app.post("/api/v1/events/batch", &events).await;
+    let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(body["errors"][0]["field"], "events[1].type", "{body}");
+    // A body that is no event object at all stays poem's 400.
+    let response = app.post("/api/v1/events", &json!([1])).await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "about:blank").await;
     assert_problem(
         app.get("/api/v1/nothing").await,
         StatusCode::NOT_FOUND,
