@@ -3,6 +3,12 @@
 //! select-only benchmark, prepared statements, the same number of clients, on its own
 //! initialised `pgbench` database of the same server, in the same run.
 //!
+//! A third row runs the app's own statement (the JOIN of `GET /orders/{id}`, prepared,
+//! over the same seeded orders) under pgbench at the same concurrency: what
+//! PostgreSQL and a C client do for that request without HTTP and without the app,
+//! so the report shows how much of the gap to `pgbench -S` is the heavier statement
+//! and how much is the app.
+//!
 //! The same request is driven by two clients. The target refers to wrk: a C client
 //! as light per request as pgbench, so both sides of the ratio pay the same small
 //! client cost. k6 stays in the report for continuity with the other apps, but on two
@@ -12,6 +18,7 @@
 
 use std::cell::{Cell, OnceCell};
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
@@ -23,6 +30,10 @@ use crate::{cmd, paths};
 
 /// The plan `bench sql-application` runs.
 pub fn plan(app: &'static App) -> Plan {
+    let seed = Rc::new(Seed {
+        base_url: app.base_url(),
+        ids: OnceCell::new(),
+    });
     Plan {
         app,
         workloads: vec![
@@ -38,9 +49,10 @@ pub fn plan(app: &'static App) -> Plan {
                 protocol: Protocol::Http,
             }),
             Box::new(SeededOrders {
-                base_url: app.base_url(),
+                seed: Rc::clone(&seed),
                 wrk: OnceCell::new(),
             }),
+            Box::new(PgbenchJoin { seed }),
         ],
         baseline: Box::new(PgbenchSelect {
             initialised: Cell::new(false),
@@ -54,11 +66,27 @@ const ORDERS: usize = 200;
 const PRODUCTS: usize = 20;
 const CUSTOMERS: usize = 10;
 
-/// `GET /api/v1/orders/{id}` under wrk, over orders placed through the app's own API
-/// (products, customers, then orders, as the k6 `get-order` mix's setup does) on
-/// first use.
-struct SeededOrders {
+/// Orders placed through the app's own API (products, customers, then orders, as the
+/// k6 `get-order` mix's setup does) on first use, shared by the wrk and pgbench rows.
+struct Seed {
     base_url: String,
+    ids: OnceCell<Vec<i64>>,
+}
+
+impl Seed {
+    fn ids(&self) -> Result<&[i64]> {
+        if let Some(ids) = self.ids.get() {
+            return Ok(ids);
+        }
+        let ids =
+            seed_orders(&self.base_url).context("cannot create the orders the bench reads")?;
+        Ok(self.ids.get_or_init(|| ids))
+    }
+}
+
+/// `GET /api/v1/orders/{id}` under wrk, over the seeded orders.
+struct SeededOrders {
+    seed: Rc<Seed>,
     wrk: OnceCell<WrkWorkload>,
 }
 
@@ -69,12 +97,11 @@ impl SeededOrders {
         if let Some(wrk) = self.wrk.get() {
             return Ok(wrk);
         }
-        let ids = seed_orders(&self.base_url).context("cannot create the orders wrk reads")?;
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let ids: Vec<String> = self.seed.ids()?.iter().map(i64::to_string).collect();
         Ok(self.wrk.get_or_init(|| WrkWorkload {
             name: Self::NAME.into(),
             script: WrkWorkload::get_by_id_script(),
-            target_url: self.base_url.clone(),
+            target_url: self.seed.base_url.clone(),
             env: vec![
                 ("WRK_PATH_PREFIX".into(), "/api/v1/orders/".into()),
                 ("WRK_IDS".into(), ids.join(",")),
@@ -153,45 +180,89 @@ fn seed_orders(base_url: &str) -> Result<Vec<i64>> {
 
 /// The database pgbench gets to itself on the shared server.
 const DATABASE: &str = "pgbench";
+/// The app's database (`database.name` of its defaults, which the bench runs with).
+const APP_DATABASE: &str = "postgres";
 
-/// `pgbench -S -M prepared` against 127.0.0.1:5432, plaintext like the app.
+/// The statement of `GET /api/v1/orders/{id}` (`store::orders::get`), word for word.
+const GET_ORDER_SQL: &str = "SELECT o.id, o.customer_id, o.status, o.total_cents, o.created_at, \
+        i.product_id, i.quantity, i.unit_price_cents \
+    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
+    WHERE o.id = $1 ORDER BY i.product_id";
+
+/// `psql` or `pgbench` against 127.0.0.1:5432, plaintext like the app.
+fn pg_command(program: &str) -> Result<std::process::Command> {
+    let mut command = cmd::new(bin_dir()?.join(program));
+    command
+        .args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"])
+        .env("PGPASSWORD", "postgres")
+        .env("PGSSLMODE", "disable");
+    Ok(command)
+}
+
+/// Runs `pgbench -n -M prepared <args> -c vus -j min(vus,2) -T duration -l <database>`
+/// in a fresh `target/bench/<log_dir>`; throughput from its summary, latencies from
+/// its per-transaction log.
+fn pgbench_sample(
+    args: &[&str],
+    database: &str,
+    log_dir: &str,
+    settings: &Settings,
+) -> Result<Sample> {
+    let dir = paths::target().join("bench").join(log_dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let clients = settings.vus.to_string();
+    let threads = settings.vus.min(2).to_string();
+    let seconds = settings.duration.as_secs().max(1).to_string();
+    let output = cmd::output(
+        pg_command("pgbench")?
+            .current_dir(&dir)
+            .args(["-n", "-M", "prepared"])
+            .args(args)
+            .args([
+                "-c", &clients, "-j", &threads, "-T", &seconds, "-l", database,
+            ]),
+    )?;
+    let rate =
+        parse_tps(&output).with_context(|| format!("no tps in pgbench output:\n{output}"))?;
+    let mut latencies = read_latencies_ms(&dir)?;
+    if latencies.is_empty() {
+        bail!("pgbench wrote no transaction log under {}", dir.display());
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(Sample {
+        rate,
+        p50_ms: median(latencies.iter().copied()),
+        p99_ms: percentile(&latencies, 0.99),
+    })
+}
+
+/// `pgbench -S -M prepared` on its own initialised database.
 struct PgbenchSelect {
     initialised: Cell<bool>,
 }
 
 impl PgbenchSelect {
-    fn command(&self, program: &str) -> Result<std::process::Command> {
-        let mut command = cmd::new(bin_dir()?.join(program));
-        command
-            .args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"])
-            .env("PGPASSWORD", "postgres")
-            .env("PGSSLMODE", "disable");
-        Ok(command)
-    }
-
     /// Creates and fills the `pgbench` database (scale 1) once per session.
     fn initialise(&self) -> Result<()> {
         if self.initialised.get() {
             return Ok(());
         }
-        let exists = cmd::output(self.command("psql")?.args([
+        let exists = cmd::output(pg_command("psql")?.args([
             "-d",
             "postgres",
             "-tAc",
             &format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"),
         ]))?;
         if exists.trim() != "1" {
-            cmd::run(self.command("psql")?.args([
+            cmd::run(pg_command("psql")?.args([
                 "-d",
                 "postgres",
                 "-c",
                 &format!("CREATE DATABASE {DATABASE}"),
             ]))?;
         }
-        cmd::run(
-            self.command("pgbench")?
-                .args(["-i", "-q", "-s", "1", DATABASE]),
-        )?;
+        cmd::run(pg_command("pgbench")?.args(["-i", "-q", "-s", "1", DATABASE]))?;
         self.initialised.set(true);
         Ok(())
     }
@@ -204,29 +275,45 @@ impl Measure for PgbenchSelect {
 
     fn measure(&self, settings: &Settings) -> Result<Sample> {
         self.initialise()?;
-        let dir = paths::target().join("bench").join("pgbench");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        let clients = settings.vus.to_string();
-        let threads = settings.vus.min(2).to_string();
-        let seconds = settings.duration.as_secs().max(1).to_string();
-        let output = cmd::output(self.command("pgbench")?.current_dir(&dir).args([
-            "-S", "-n", "-M", "prepared", "-c", &clients, "-j", &threads, "-T", &seconds, "-l",
-            DATABASE,
-        ]))?;
-        let rate =
-            parse_tps(&output).with_context(|| format!("no tps in pgbench output:\n{output}"))?;
-        let mut latencies = read_latencies_ms(&dir)?;
-        if latencies.is_empty() {
-            bail!("pgbench wrote no transaction log under {}", dir.display());
-        }
-        latencies.sort_by(f64::total_cmp);
-        Ok(Sample {
-            rate,
-            p50_ms: median(latencies.iter().copied()),
-            p99_ms: percentile(&latencies, 0.99),
-        })
+        pgbench_sample(&["-S"], DATABASE, "pgbench", settings)
     }
+}
+
+/// The app's own statement ([`GET_ORDER_SQL`]) under pgbench, prepared, over the
+/// seeded orders, in the app's database.
+struct PgbenchJoin {
+    seed: Rc<Seed>,
+}
+
+impl Measure for PgbenchJoin {
+    fn name(&self) -> String {
+        "pgbench -f (the app's JOIN of GET /orders/{id}, prepared)".into()
+    }
+
+    fn measure(&self, settings: &Settings) -> Result<Sample> {
+        let ids = self.seed.ids()?;
+        let script = paths::target().join("bench").join("get-order.sql");
+        std::fs::create_dir_all(script.parent().context("no parent")?)?;
+        std::fs::write(&script, join_script(ids)?)?;
+        let script = script.to_string_lossy().into_owned();
+        pgbench_sample(&["-f", &script], APP_DATABASE, "pgbench-join", settings)
+    }
+}
+
+/// A pgbench script that reads a random order of the seeded range with the app's
+/// statement (`$1` becomes pgbench's `:id`).
+fn join_script(ids: &[i64]) -> Result<String> {
+    let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+        bail!("no order was seeded");
+    };
+    if usize::try_from(last - first + 1).ok() != Some(ids.len()) {
+        // Another client placed orders meanwhile: some ids of the range are not ours.
+        eprintln!("bench: the seeded order ids {first}..={last} are not contiguous");
+    }
+    Ok(format!(
+        "\\set id random({first}, {last})\n{};\n",
+        GET_ORDER_SQL.replace("$1", ":id")
+    ))
 }
 
 /// `tps = 12345.678901 (without initial connection time)`.
@@ -304,5 +391,19 @@ mod tests {
         assert_eq!(latencies, [1.0, 3.0]);
         assert_eq!(percentile(&latencies, 0.99), 3.0);
         assert_eq!(percentile(&latencies, 0.5), 1.0);
+    }
+
+    #[test]
+    fn the_join_script_reads_the_seeded_range_with_the_apps_statement() {
+        let script = join_script(&[12, 10, 11]).unwrap();
+        let mut lines = script.lines();
+        assert_eq!(lines.next(), Some("\\set id random(10, 12)"));
+        let statement = lines.next().unwrap();
+        assert!(
+            statement.ends_with("WHERE o.id = :id ORDER BY i.product_id;"),
+            "{statement}"
+        );
+        assert!(!statement.contains('$'), "{statement}");
+        assert!(join_script(&[]).is_err());
     }
 }
