@@ -3,9 +3,10 @@
 //! Why not `sqlx::PgPool`: sqlx 0.9 pings every connection it gets back (a `Sync`
 //! message and PostgreSQL's `ReadyForQuery` answer, in a task spawned per release),
 //! so each request costs two round trips to PostgreSQL instead of one. On the bench's
-//! two cores that second wake-up of the backend and of the app was a fifth of the
-//! CPU of a `GET /orders/{id}` (docs/sql-application.md, "Performance"). sqlx pings
-//! because a request cancelled mid-query leaves answers pending on its connection.
+//! two cores that second wake-up of the backend and of the app was about a quarter
+//! of the CPU of a `GET /orders/{id}` (docs/sql-application.md, "Performance").
+//! sqlx pings because a request cancelled mid-query leaves answers pending on its
+//! connection.
 //! This pool settles a returned connection instead: one whose last query finished
 //! has nothing pending and goes straight back to the idle list, without I/O; one
 //! with answers pending or a transaction open (a dropped future, a dropped
