@@ -2,6 +2,9 @@
 //! group worker (retries, de-duplication, dead-letter topic, lag), built to show what
 //! OBI sees of Kafka traffic.
 
+/// The app's name, in logs and in its OBI service name.
+pub const APP_NAME: &str = "kafka-streaming";
+
 pub mod error;
 pub mod event;
 pub mod kafka;

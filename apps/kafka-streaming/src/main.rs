@@ -1,25 +1,17 @@
-//! The kafka-streaming binary: load configuration, start logging, serve until SIGTERM.
+//! kafka-streaming's entry point: load configuration, start JSON logs, build the app
+//! (events API and/or worker), serve until SIGTERM or Ctrl-C, drain (see
+//! `service_kit::app`).
 
+use std::process::ExitCode;
+
+use kafka_streaming::APP_NAME;
 use kafka_streaming::settings::Settings;
 use kafka_streaming::startup::Application;
-use service_kit::shutdown::Shutdown;
 
 #[tokio::main]
-async fn main() {
-    service_kit::logging::init();
-    let settings = Settings::load_or_exit();
-    let shutdown = Shutdown::on_signals();
-    let app = match Application::build(settings, shutdown).await {
-        Ok(app) => app,
-        Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "cannot start");
-            eprintln!("kafka-streaming: cannot start: {err:#}");
-            std::process::exit(1);
-        }
-    };
-    tracing::info!(port = app.port(), "kafka-streaming listening");
-    if let Err(err) = app.run_until_stopped().await {
-        tracing::error!(error = %err, "server failed");
-        std::process::exit(1);
-    }
+async fn main() -> ExitCode {
+    service_kit::app::main(APP_NAME, |shutdown| {
+        Application::build(Settings::load_or_exit(), shutdown)
+    })
+    .await
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures_util::future::join_all;
-use poem::http::{Method, StatusCode, header};
+use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags};
@@ -13,7 +13,6 @@ use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
-use service_kit::problem::{CONTENT_TYPE, Problem};
 
 use crate::error::{ApiError, ErrorResponse};
 use crate::event::{Event, EventRequest};
@@ -344,49 +343,27 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
     .description("Event ingestion on Kafka: an idempotent producer behind an HTTP events API, and a consumer group worker with retries, de-duplication, a dead-letter topic and lag per partition.")
 }
 
-/// Turns errors poem answers by itself (a body that does not parse, an unknown
-/// route, a wrong method) into problem+json like the API's own errors. An events
-/// body poem refuses for a field of the wrong JSON type becomes a 422 `validation`
-/// naming the field and the type it must have, like every other invalid field.
-pub async fn problem_errors<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
-    let events_body = match (req.method(), req.uri().path()) {
-        (&Method::POST, "/api/v1/events") => Some(false),
-        (&Method::POST, "/api/v1/events/batch") => Some(true),
-        _ => None,
+/// An events body poem refuses (400) for a field of the wrong JSON type becomes a 422
+/// `validation` naming the field and the type it must have, like every other invalid
+/// field. Wraps the kit's `problem_errors`, which gives every other error of poem's
+/// the problem+json shape.
+pub async fn wrong_types_are_invalid<E: Endpoint>(
+    next: E,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let batch = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/api/v1/events") => false,
+        (&Method::POST, "/api/v1/events/batch") => true,
+        _ => return next.call(req).await.map(IntoResponse::into_response),
     };
-    let body = match events_body {
-        Some(_) => {
-            let bytes = req.take_body().into_bytes().await?;
-            req.set_body(bytes.clone());
-            Some(bytes)
-        }
-        None => None,
-    };
-    let response = match next.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) => err.into_response(),
-    };
-    let status = response.status();
-    if status == StatusCode::BAD_REQUEST
-        && let (Some(batch), Some(body)) = (events_body, body)
-    {
+    let body = req.take_body().into_bytes().await?;
+    req.set_body(body.clone());
+    let response = next.call(req).await?.into_response();
+    if response.status() == StatusCode::BAD_REQUEST {
         let problems = crate::event::type_problems(&body, batch);
         if !problems.is_empty() {
             return Ok(ErrorResponse::from(ApiError::Invalid(problems)).into_response());
         }
     }
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(CONTENT_TYPE));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return Ok(response);
-    }
-    let detail = response.into_body().into_string().await.unwrap_or_default();
-    let mut problem = Problem::status(status);
-    if !detail.is_empty() {
-        problem = problem.with_detail(detail);
-    }
-    Ok(problem.into_response())
+    Ok(response)
 }

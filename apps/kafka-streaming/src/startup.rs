@@ -111,7 +111,8 @@ impl Application {
             .nest_no_strip("/admin", admin)
             .nest("/", health::routes(readiness))
             .with(FaultMiddleware::new(faults.clone()))
-            .around(routes::problem_errors)
+            .around(service_kit::problem::problem_errors)
+            .around(routes::wrong_types_are_invalid)
             .into_endpoint()
             .boxed();
         Ok(Self {
@@ -164,5 +165,15 @@ impl Application {
         }
         tracing::info!("stopped");
         served
+    }
+}
+
+impl service_kit::app::App for Application {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn run_until_stopped(self) -> impl Future<Output = std::io::Result<()>> + Send {
+        Application::run_until_stopped(self)
     }
 }
