@@ -176,7 +176,7 @@ impl Inner {
             {
                 return Some(idle);
             }
-            tokio::spawn(async move {
+            in_background(async move {
                 let _ = idle.conn.close().await;
             });
         }
@@ -254,7 +254,7 @@ impl Drop for PooledConnection {
         let opened = self.opened;
         if !pool.keeps(opened) {
             // Recycled (or the pool is closing): a graceful close, then the slot is free.
-            tokio::spawn(async move {
+            in_background(async move {
                 let _ = conn.close().await;
                 drop(permit);
             });
@@ -269,13 +269,13 @@ impl Drop for PooledConnection {
                 drop(permit);
             }
             Some(_) => {
-                tokio::spawn(async move {
+                in_background(async move {
                     let _ = conn.close_hard().await;
                     drop(permit);
                 });
             }
             None => {
-                tokio::spawn(async move {
+                in_background(async move {
                     match tokio::time::timeout(SETTLE_TIMEOUT, conn.flush()).await {
                         Ok(Ok(())) if !conn.is_in_transaction() && pool.keeps(opened) => {
                             pool.give_back(conn, opened);
@@ -288,6 +288,14 @@ impl Drop for PooledConnection {
                 });
             }
         }
+    }
+}
+
+/// Runs `work` as a task of the current runtime; outside one (a connection dropped
+/// while the runtime shuts down) the work is dropped, and with it the socket.
+fn in_background(work: impl Future<Output = ()> + Send + 'static) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        drop(runtime.spawn(work));
     }
 }
 
