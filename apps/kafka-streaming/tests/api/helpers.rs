@@ -1,7 +1,10 @@
 //! `spawn_app`: the real application on a free port with its own topics and group
-//! (deleted afterwards), plus request helpers and a reader of whole topics.
+//! (deleted afterwards), plus request helpers and a reader of whole topics. Plain
+//! requests (`get`, `post`, `url`, `wait_ready`, ...) come from [`HttpClient`] through
+//! `Deref`.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use kafka_streaming::settings::{DEFAULTS, Settings};
@@ -12,9 +15,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use reqwest::{Response, StatusCode};
+use reqwest::Response;
 use serde_json::{Value, json};
 use service_kit::shutdown::Shutdown;
+use test_support::http::HttpClient;
 use tokio::task::JoinHandle;
 
 /// The shared broker of `cargo xtask services up` (override with `TEST_KAFKA`).
@@ -70,40 +74,30 @@ impl Names {
     /// Deletes the topics and the group (best effort, off the async runtime).
     pub fn cleanup(&self) {
         let names = self.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+        test_support::http::block_on_own_thread(async move {
+            let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+                .set("bootstrap.servers", &names.bootstrap)
+                .create()
                 .unwrap();
-            runtime.block_on(async move {
-                let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-                    .set("bootstrap.servers", &names.bootstrap)
-                    .create()
-                    .unwrap();
-                let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
-                let topics = [
-                    format!("{}-events", names.prefix),
-                    format!("{}-processed", names.prefix),
-                    format!("{}-dlq", names.prefix),
-                ];
-                let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-                let _ = admin.delete_topics(&topics, &options).await;
-                let _ = admin
-                    .delete_groups(&[&format!("{}-group", names.prefix)], &options)
-                    .await;
-            });
-        })
-        .join()
-        .unwrap();
+            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
+            let topics = [
+                format!("{}-events", names.prefix),
+                format!("{}-processed", names.prefix),
+                format!("{}-dlq", names.prefix),
+            ];
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            let _ = admin.delete_topics(&topics, &options).await;
+            let _ = admin
+                .delete_groups(&[&format!("{}-group", names.prefix)], &options)
+                .await;
+        });
     }
 }
 
 /// A running app with its own topics.
 pub struct TestApp {
-    /// `http://127.0.0.1:<port>`.
-    pub address: String,
-    /// A plain client.
-    pub client: reqwest::Client,
+    /// Requests to the app.
+    pub http: HttpClient,
     /// Fires the app's graceful shutdown.
     pub shutdown: Shutdown,
     /// The serving task.
@@ -136,11 +130,10 @@ pub async fn start(names: Names, configure: impl FnOnce(&mut Settings)) -> TestA
     let app = Application::build(settings.clone(), shutdown.clone())
         .await
         .unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let http = HttpClient::new(app.port());
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
-        address,
-        client: reqwest::Client::new(),
+        http,
         shutdown,
         server: Some(server),
         settings,
@@ -149,47 +142,21 @@ pub async fn start(names: Names, configure: impl FnOnce(&mut Settings)) -> TestA
     }
 }
 
-impl TestApp {
-    /// Waits until `/readyz` answers 200.
-    pub async fn wait_ready(&self, limit: Duration) {
-        let started = Instant::now();
-        loop {
-            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
-                && response.status() == StatusCode::OK
-            {
-                return;
-            }
-            assert!(started.elapsed() < limit, "not ready after {limit:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+impl Deref for TestApp {
+    type Target = HttpClient;
 
+    fn deref(&self) -> &HttpClient {
+        &self.http
+    }
+}
+
+impl TestApp {
     /// Stops the app gracefully and waits for it.
     pub async fn stop(&mut self) {
         self.shutdown.trigger();
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
-    }
-
-    /// An absolute URL for `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    /// GET `path`.
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    /// POST `body` to `path`.
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
     }
 
     /// Publishes one valid event with `id`, returning the response.
@@ -326,23 +293,4 @@ pub fn ids(records: &[OwnedMessage]) -> HashMap<String, usize> {
     ids
 }
 
-/// Asserts a problem+json answer with `status` and problem `kind`; returns the body.
-pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{content_type}"
-    );
-    let body: Value = response.json().await.unwrap();
-    let expected = if kind == "about:blank" {
-        kind.to_owned()
-    } else {
-        format!("urn:obi-examples:problem:{kind}")
-    };
-    assert_eq!(body["type"], expected, "{body}");
-    body
-}
+pub use test_support::http::assert_problem;
