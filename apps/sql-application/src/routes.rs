@@ -8,10 +8,8 @@ pub mod reports;
 
 use std::sync::Arc;
 
-use poem::http::header;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::Request;
 use poem_openapi::{OpenApiService, Tags};
-use service_kit::problem::{CONTENT_TYPE, Problem};
 
 use crate::db::Pool;
 use crate::domain::parse_cursor;
@@ -93,28 +91,4 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
         env!("CARGO_PKG_VERSION"),
     )
     .description("Orders service on PostgreSQL: customers, products, transactional orders with idempotency keys, listings and a sales report.")
-}
-
-/// Turns errors poem answers by itself (a body that does not parse, an unknown
-/// route, a wrong method) into problem+json like the API's own errors.
-pub async fn problem_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let response = match next.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) => err.into_response(),
-    };
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(CONTENT_TYPE));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return Ok(response);
-    }
-    let detail = response.into_body().into_string().await.unwrap_or_default();
-    let mut problem = Problem::status(status);
-    if !detail.is_empty() {
-        problem = problem.with_detail(detail);
-    }
-    Ok(problem.into_response())
 }

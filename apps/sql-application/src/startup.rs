@@ -86,7 +86,7 @@ impl Application {
             .nest_no_strip("/admin", admin)
             .nest("/", health::routes(readiness))
             .with(FaultMiddleware::new(faults.clone()))
-            .around(routes::problem_errors)
+            .around(service_kit::problem::problem_errors)
             .into_endpoint()
             .boxed();
         Ok(Self {
@@ -132,5 +132,15 @@ impl Application {
         self.probe_pool.close().await;
         tracing::info!("stopped");
         served
+    }
+}
+
+impl service_kit::app::App for Application {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn run_until_stopped(self) -> impl Future<Output = std::io::Result<()>> + Send {
+        Application::run_until_stopped(self)
     }
 }

@@ -1,7 +1,10 @@
 //! `spawn_app`: the real application on a free port, with its own freshly created
 //! database (dropped afterwards) behind a [`Proxy`], plus small request helpers.
+//! Plain requests (`get`, `post`, `url`, `wait_ready`, ...) come from [`HttpClient`]
+//! through `Deref`.
 
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -9,6 +12,7 @@ use service_kit::shutdown::Shutdown;
 use sql_application::settings::{DEFAULTS, Settings};
 use sql_application::startup::Application;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
+use test_support::http::HttpClient;
 use tokio::task::JoinHandle;
 
 use crate::proxy::Proxy;
@@ -34,10 +38,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// A running app with its own database.
 pub struct TestApp {
-    /// `http://127.0.0.1:<port>`.
-    pub address: String,
-    /// A client without retries or pooling surprises.
-    pub client: reqwest::Client,
+    /// Requests to the app.
+    pub http: HttpClient,
     /// Between the app and PostgreSQL.
     pub proxy: Proxy,
     /// A pool straight to the test database (bypassing the proxy) for assertions.
@@ -81,12 +83,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings, shutdown.clone())
         .await
         .unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let http = HttpClient::new(app.port());
     let server = tokio::spawn(app.run_until_stopped());
     let db = PgPool::connect(&admin_url(&database)).await.unwrap();
     let test = TestApp {
-        address,
-        client: reqwest::Client::new(),
+        http,
         proxy,
         db,
         shutdown,
@@ -97,56 +98,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     test
 }
 
+impl Deref for TestApp {
+    type Target = HttpClient;
+
+    fn deref(&self) -> &HttpClient {
+        &self.http
+    }
+}
+
 impl TestApp {
-    /// Waits until `/readyz` answers 200.
-    pub async fn wait_ready(&self, limit: Duration) {
-        let started = Instant::now();
-        loop {
-            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
-                && response.status() == StatusCode::OK
-            {
-                return;
-            }
-            assert!(started.elapsed() < limit, "not ready after {limit:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// An absolute URL for `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    /// GET `path`.
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    /// POST `body` to `path`.
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// PUT `body` to `path`.
-    pub async fn put(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// DELETE `path`.
-    pub async fn delete(&self, path: &str) -> Response {
-        self.client.delete(self.url(path)).send().await.unwrap()
-    }
-
     /// Creates a product and returns its id.
     pub async fn product(&self, sku: &str, price_cents: i64, stock: i32) -> i64 {
         let body = json!({"sku": sku, "name": format!("Product {sku}"), "price_cents": price_cents, "stock": stock});
@@ -212,45 +172,16 @@ impl Drop for TestApp {
             server.abort();
         }
         let database = self.database.clone();
-        // Drop runs outside async context guarantees: a thread with its own runtime.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&admin_url("postgres")).await {
-                    let _ = admin
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-                        )))
-                        .await;
-                }
-            });
-        })
-        .join()
-        .unwrap();
+        test_support::http::block_on_own_thread(async move {
+            if let Ok(mut admin) = PgConnection::connect(&admin_url("postgres")).await {
+                let _ = admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                    )))
+                    .await;
+            }
+        });
     }
 }
 
-/// Asserts a problem+json answer with `status` and problem `kind`; returns the body.
-pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{content_type}"
-    );
-    let body: Value = response.json().await.unwrap();
-    let expected = if kind == "about:blank" {
-        kind.to_owned()
-    } else {
-        format!("urn:obi-examples:problem:{kind}")
-    };
-    assert_eq!(body["type"], expected, "{body}");
-    assert_eq!(body["status"], status.as_u16(), "{body}");
-    body
-}
+pub use test_support::http::assert_problem;
