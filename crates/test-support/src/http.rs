@@ -62,10 +62,8 @@ impl HttpClient {
 
     /// Waits until `/readyz` answers 200; fails the test after `limit`.
     pub async fn wait_ready(&self, limit: Duration) {
-        self.wait_readiness(limit, "ready (200)", |status, _| {
-            status == StatusCode::OK
-        })
-        .await;
+        self.wait_readiness(limit, "ready (200)", |status, _| status == StatusCode::OK)
+            .await;
     }
 
     /// Waits until `/readyz` reports `status` in its body (`ready`, `degraded`, ...);
