@@ -3,8 +3,15 @@ The app Deployment. Config comes from the ConfigMap file named by APP_CONFIG_FIL
 the admin token from the Secret (APP__ADMIN__TOKEN), extra settings from
 `env` (APP__SECTION__KEY). Probes: HTTP /healthz and /readyz, or native gRPC
 health checks naming the service.
+
+Call it with a dict: `ctx`, the chart's root context, and optionally `extraEnv`,
+the app's own environment entries as a YAML list (its backing service's address
+and credentials), appended after the shared ones:
+  {{ include "obi-examples-lib.deployment" (dict "ctx" . "extraEnv" (include "<chart>.env" .)) }}
 */}}
 {{- define "obi-examples-lib.deployment" -}}
+{{- $extraEnv := .extraEnv }}
+{{- with .ctx }}
 {{- $app := include "obi-examples-lib.app" . | fromYaml }}
 {{- $uid := include "obi-examples-lib.appUid" . }}
 apiVersion: apps/v1
@@ -64,6 +71,9 @@ spec:
             - name: {{ $name }}
               value: {{ $value | toString | quote }}
             {{- end }}
+            {{- with $extraEnv }}
+            {{- . | nindent 12 }}
+            {{- end }}
           {{- if eq $app.protocol "grpc" }}
           livenessProbe:
             grpc:
@@ -118,4 +128,5 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+{{- end }}
 {{- end }}

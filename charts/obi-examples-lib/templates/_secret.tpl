@@ -1,30 +1,45 @@
 {{/*
-The app's secrets. The admin token is `admin.token` if given, else generated on
-first install and kept across upgrades (looked up from the live object).
+The app's Secret. Each key is its value if given, else generated on first install
+and kept across upgrades (looked up from the live object). `admin-token` comes from
+`admin.token`; an app adds keys of its own with `extraKeys`, key to
+`{value, length}` (length of a generated value):
+  {{ include "obi-examples-lib.secret" (dict "ctx" . "extraKeys" (dict "jwt-secret" (dict "value" .Values.jwt.secret "length" 48))) }}
+The annotation `obi-examples.io/generated` says whether any value was generated.
 */}}
 {{- define "obi-examples-lib.secret" -}}
-{{- $name := include "obi-examples-lib.fullname" . }}
-{{- $token := "" }}
-{{- if .Values.admin.token }}
-{{- $token = .Values.admin.token | b64enc }}
+{{- $ctx := .ctx }}
+{{- $name := include "obi-examples-lib.fullname" $ctx }}
+{{- $keys := dict "admin-token" (dict "value" $ctx.Values.admin.token "length" 32) }}
+{{- range $key, $spec := .extraKeys }}
+{{- $_ := set $keys $key $spec }}
+{{- end }}
+{{- $existing := lookup "v1" "Secret" $ctx.Release.Namespace $name }}
+{{- $data := dict }}
+{{- $generated := false }}
+{{- range $key, $spec := $keys }}
+{{- if $spec.value }}
+{{- $_ := set $data $key ($spec.value | toString | b64enc) }}
 {{- else }}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace $name }}
-{{- if and $existing $existing.data (index $existing.data "admin-token") }}
-{{- $token = index $existing.data "admin-token" }}
+{{- $generated = true }}
+{{- if and $existing $existing.data (index $existing.data $key) }}
+{{- $_ := set $data $key (index $existing.data $key) }}
 {{- else }}
-{{- $token = randAlphaNum 32 | b64enc }}
+{{- $_ := set $data $key (randAlphaNum ($spec.length | int) | b64enc) }}
+{{- end }}
 {{- end }}
 {{- end }}
 apiVersion: v1
 kind: Secret
 metadata:
   name: {{ $name }}
-  namespace: {{ .Release.Namespace }}
+  namespace: {{ $ctx.Release.Namespace }}
   labels:
-    {{- include "obi-examples-lib.labels" (dict "ctx" . "component" "app") | nindent 4 }}
+    {{- include "obi-examples-lib.labels" (dict "ctx" $ctx "component" "app") | nindent 4 }}
   annotations:
-    obi-examples.io/generated: {{ empty .Values.admin.token | quote }}
+    obi-examples.io/generated: {{ $generated | quote }}
 type: Opaque
 data:
-  admin-token: {{ $token }}
+  {{- range $key, $value := $data }}
+  {{ $key }}: {{ $value }}
+  {{- end }}
 {{- end }}
