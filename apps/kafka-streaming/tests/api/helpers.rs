@@ -189,6 +189,25 @@ impl TestApp {
         }
     }
 
+    /// Waits until the group's committed offsets reach the end of the input topic
+    /// (`/consumer/lag` total 0); fails the test after `limit`, with the lag and the
+    /// worker's counters.
+    pub async fn wait_no_lag(&self, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let lag: Value = self.get("/api/v1/consumer/lag").await.json().await.unwrap();
+            if lag["total"] == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "lag stays {lag} after {limit:?}; worker: {}",
+                self.stats().await
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Every record of the output topic (waiting until at least `n`).
     pub fn output(&self, n: usize) -> Vec<OwnedMessage> {
         read_topic(

@@ -55,24 +55,7 @@ async fn no_event_is_lost_across_a_consumer_restart() {
     let second = start(names.clone(), |_| {}).await;
     second.wait_ready(Duration::from_secs(30)).await;
     // The second worker takes over the group and drains the input topic.
-    let started = std::time::Instant::now();
-    loop {
-        let lag: Value = second
-            .get("/api/v1/consumer/lag")
-            .await
-            .json()
-            .await
-            .unwrap();
-        if lag["total"] == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "lag stays {lag}; second worker: {}",
-            second.stats().await
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    second.wait_no_lag(Duration::from_secs(120)).await;
     let expect_processed = N - poisoned.len();
     let output = second.output(expect_processed);
     let dead = second.dead_letters(poisoned.len());

@@ -87,20 +87,7 @@ async fn a_filled_topic_drains_far_faster_than_a_serial_worker_could() {
     assert_eq!(dead.len(), BATCH);
 
     // And the offsets committed up to the end: no lag left.
-    let started = Instant::now();
-    loop {
-        let lag: Value = worker
-            .get("/api/v1/consumer/lag")
-            .await
-            .json()
-            .await
-            .unwrap();
-        if lag["total"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{lag}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    worker.wait_no_lag(Duration::from_secs(10)).await;
     drop(worker);
     names.cleanup();
 }
