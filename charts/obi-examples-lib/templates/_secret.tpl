@@ -43,3 +43,39 @@ data:
   {{ $key }}: {{ $value }}
   {{- end }}
 {{- end }}
+
+{{/*
+The one-key Secret of a bundled backing service (a database password, a cluster
+id). The value is `given` if set, else the live Secret's (kept across upgrades),
+else `generated`, a fresh value the caller makes (only used on first install).
+`helm.sh/resource-policy: keep` leaves it behind on uninstall, with the volume it
+belongs to.
+  {{ include "obi-examples-lib.backendSecret" (dict "ctx" . "name" $name "key" "password" "given" .Values.x.password "generated" (randAlphaNum 32)) }}
+*/}}
+{{- define "obi-examples-lib.backendSecret" -}}
+{{- $ctx := .ctx }}
+{{- $value := "" }}
+{{- if .given }}
+{{- $value = .given | toString | b64enc }}
+{{- else }}
+{{- $existing := lookup "v1" "Secret" $ctx.Release.Namespace .name }}
+{{- if and $existing $existing.data (index $existing.data .key) }}
+{{- $value = index $existing.data .key }}
+{{- else }}
+{{- $value = .generated | b64enc }}
+{{- end }}
+{{- end }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "obi-examples-lib.labels" (dict "ctx" $ctx "component" "backend") | nindent 4 }}
+  annotations:
+    obi-examples.io/generated: {{ empty .given | quote }}
+    helm.sh/resource-policy: keep
+type: Opaque
+data:
+  {{ .key }}: {{ $value }}
+{{- end }}
