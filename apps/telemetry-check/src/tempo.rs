@@ -212,6 +212,149 @@ mod tests {
         );
     }
 
+    /// A stand-in for Tempo's HTTP API (Tempo itself cannot run here): answers by
+    /// path from `routes` (path prefix → status and body; 404 otherwise), one request
+    /// per connection, and hands back every request line it saw.
+    mod stand_in {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::sync::mpsc;
+
+        pub async fn serve(
+            routes: Vec<(&'static str, u16, &'static str)>,
+        ) -> (String, mpsc::UnboundedReceiver<String>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let (lines, seen) = mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Ok((mut tcp, _)) = listener.accept().await {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tcp.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let line = head.lines().next().unwrap_or_default().to_owned();
+                    let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                    let _ = lines.send(line);
+                    let (status, body) = routes
+                        .iter()
+                        .find(|(prefix, _, _)| path.starts_with(prefix))
+                        .map_or((404, "not found"), |&(_, status, body)| (status, body));
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tcp.write_all(response.as_bytes()).await;
+                    let _ = tcp.shutdown().await;
+                }
+            });
+            (base, seen)
+        }
+    }
+
+    fn client(base: &str) -> Tempo {
+        Tempo::new(backend::client(std::time::Duration::from_secs(5)), base)
+    }
+
+    fn selector() -> SpanSelector {
+        SpanSelector {
+            service: "sql-application".into(),
+            name: NameMatch::Exact("SELECT orders".into()),
+            kind: Some(SpanKind::Client),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    fn window() -> Window {
+        Window::last(std::time::Duration::from_secs(300))
+    }
+
+    const HITS: &str = r#"{"traces":[{"traceID":"t1","spanSet":{"matched":3}},{"traceID":"t2","spanSets":[{"matched":2}]},{"traceID":"gone","spanSet":{"matched":1}}]}"#;
+
+    const TRACE: &str = r#"{"batches":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"sql-application"}}]},
+        "scopeSpans":[{"spans":[{"traceId":"t","spanId":"AQ==","name":"SELECT orders","kind":"SPAN_KIND_CLIENT"}]}]}]}"#;
+
+    #[tokio::test]
+    async fn the_probe_tells_tempo_from_something_else() {
+        let (tempo, _) = stand_in::serve(vec![("/api/echo", 200, "echo")]).await;
+        client(&tempo).probe().await.unwrap();
+        let (other, _) = stand_in::serve(vec![]).await;
+        let err = client(&other).probe().await.unwrap_err().to_string();
+        assert!(err.contains("not Tempo's API"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn spans_are_counted_from_one_traceql_search() {
+        let (base, mut seen) = stand_in::serve(vec![("/api/search", 200, HITS)]).await;
+        let (count, how) = client(&base)
+            .count_spans(&selector(), window())
+            .await
+            .unwrap();
+        assert_eq!(count, 6);
+        assert!(how.contains("kind = client"), "{how}");
+        let line = seen.recv().await.unwrap();
+        assert!(line.starts_with("GET /api/search?q="), "{line}");
+        assert!(line.contains("resource.service.name"), "{line}");
+        assert!(line.contains("&limit="), "{line}");
+    }
+
+    #[tokio::test]
+    async fn shapes_fetch_every_trace_found_and_skip_the_expired() {
+        let (base, mut seen) = stand_in::serve(vec![
+            ("/api/search", 200, HITS),
+            ("/api/traces/t1", 200, TRACE),
+            ("/api/traces/t2", 200, TRACE),
+        ])
+        .await;
+        let (spans, how) = client(&base)
+            .traces_with(&selector(), window())
+            .await
+            .unwrap();
+        assert_eq!(spans.len(), 2, "t1 and t2; `gone` answers 404");
+        assert!(spans.iter().all(|s| s.kind == Some(SpanKind::Client)));
+        assert!(how.contains("each trace by id"), "{how}");
+        let mut paths = Vec::new();
+        while let Ok(line) = seen.try_recv() {
+            paths.push(line.split(' ').nth(1).unwrap_or_default().to_owned());
+        }
+        assert!(paths.contains(&"/api/traces/gone".to_owned()), "{paths:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_query_and_a_broken_backend_are_told_apart() {
+        let (bad_query, _) =
+            stand_in::serve(vec![("/api/search", 400, "invalid TraceQL query")]).await;
+        let err = client(&bad_query)
+            .count_spans(&selector(), window())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BackendError::Rejected { .. }), "{err:?}");
+        assert!(err.to_string().contains("invalid TraceQL"), "{err}");
+
+        let (broken, _) = stand_in::serve(vec![
+            ("/api/search", 200, HITS),
+            ("/api/traces/", 500, "ingester down"),
+        ])
+        .await;
+        let err = client(&broken)
+            .traces_with(&selector(), window())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BackendError::Unexpected { .. }), "{err:?}");
+        assert!(err.to_string().contains("ingester down"), "{err}");
+
+        let (down, _) = stand_in::serve(vec![("/api/search", 503, "starting")]).await;
+        let err = client(&down)
+            .count_spans(&selector(), window())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("503"), "{err}");
+    }
+
     #[test]
     fn matched_counts_come_from_span_sets() {
         let json = r#"{"traces":[{"traceID":"a","spanSet":{"matched":2},"spanSets":[{"matched":2},{"matched":1}]},
