@@ -271,7 +271,6 @@ mod tests {
 
         use rustls_pki_types::pem::PemObject;
         use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         use tokio::sync::mpsc;
 
         pub fn testdata(name: &str) -> std::path::PathBuf {
@@ -307,26 +306,14 @@ mod tests {
                     let Ok(mut tls) = acceptor.accept(tcp).await else {
                         continue;
                     };
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let _ = heads.send(String::from_utf8_lossy(&head).into_owned());
+                    let head = crate::stand_in::read_head(&mut tls).await;
+                    let _ = heads.send(head);
                     if !answer {
                         // Hold the connection open without a word.
                         tokio::time::sleep(std::time::Duration::from_secs(30)).await;
                         continue;
                     }
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = tls.write_all(response.as_bytes()).await;
-                    let _ = tls.shutdown().await;
+                    crate::stand_in::answer(&mut tls, status, body).await;
                 }
             });
             (port, seen)

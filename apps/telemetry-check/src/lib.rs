@@ -12,5 +12,7 @@ pub mod report;
 pub mod run;
 pub mod spans;
 pub mod spec;
+#[cfg(test)]
+mod stand_in;
 pub mod tempo;
 pub mod traces;

@@ -216,7 +216,6 @@ mod tests {
     /// path from `routes` (path prefix → status and body; 404 otherwise), one request
     /// per connection, and hands back every request line it saw.
     mod stand_in {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         use tokio::sync::mpsc;
 
         pub async fn serve(
@@ -227,15 +226,7 @@ mod tests {
             let (lines, seen) = mpsc::unbounded_channel();
             tokio::spawn(async move {
                 while let Ok((mut tcp, _)) = listener.accept().await {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 2048];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tcp.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let head = crate::stand_in::read_head(&mut tcp).await;
                     let line = head.lines().next().unwrap_or_default().to_owned();
                     let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
                     let _ = lines.send(line);
@@ -243,12 +234,7 @@ mod tests {
                         .iter()
                         .find(|(prefix, _, _)| path.starts_with(prefix))
                         .map_or((404, "not found"), |&(_, status, body)| (status, body));
-                    let response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = tcp.write_all(response.as_bytes()).await;
-                    let _ = tcp.shutdown().await;
+                    crate::stand_in::answer(&mut tcp, &status.to_string(), body).await;
                 }
             });
             (base, seen)
