@@ -1,18 +1,10 @@
 //! The one error type of the HTTP API and its single mapping to problem+json: invalid
 //! events (422) apart from an unavailable broker (503) and bugs (500).
 
+use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object};
 use rdkafka::error::KafkaError;
-
-/// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, Object)]
-pub struct FieldProblem {
-    /// JSON path of the field, e.g. `events[2].type`.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
+pub use service_kit::problem::{FieldProblem, ProblemDoc};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,23 +31,6 @@ impl From<KafkaError> for ApiError {
     }
 }
 
-/// An RFC 9457 problem document, as the OpenAPI document describes it.
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "Problem", skip_serializing_if_is_none)]
-pub struct ProblemDoc {
-    /// `urn:obi-examples:problem:<kind>`.
-    #[oai(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong with this request.
-    pub detail: Option<String>,
-    /// Invalid fields, for `validation` problems.
-    pub errors: Option<Vec<FieldProblem>>,
-}
-
 /// Every error answer of the API: problem+json with the matching status.
 #[derive(Debug, ApiResponse)]
 pub enum ErrorResponse {
@@ -77,21 +52,11 @@ pub enum ErrorResponse {
     Unavailable(Json<ProblemDoc>),
 }
 
-fn doc(slug: &str, title: &str, status: u16, detail: Option<String>) -> Json<ProblemDoc> {
-    Json(ProblemDoc {
-        kind: format!("urn:obi-examples:problem:{slug}"),
-        title: title.to_owned(),
-        status,
-        detail,
-        errors: None,
-    })
-}
-
 impl From<ApiError> for ErrorResponse {
     fn from(err: ApiError) -> Self {
         match err {
             ApiError::Invalid(fields) => {
-                let mut body = doc(
+                let mut body = ProblemDoc::json(
                     "validation",
                     "Invalid request",
                     422,
@@ -106,12 +71,15 @@ impl From<ApiError> for ErrorResponse {
                 body.0.errors = Some(fields);
                 Self::Unprocessable(body)
             }
-            ApiError::Disabled(detail) => {
-                Self::NotFound(doc("role-disabled", "Not found", 404, Some(detail)))
-            }
+            ApiError::Disabled(detail) => Self::NotFound(ProblemDoc::json(
+                "role-disabled",
+                "Not found",
+                404,
+                Some(detail),
+            )),
             ApiError::Unavailable(detail) => {
                 tracing::warn!(%detail, "broker unavailable");
-                Self::Unavailable(doc(
+                Self::Unavailable(ProblemDoc::json(
                     "broker-unavailable",
                     "Service unavailable",
                     503,
@@ -120,7 +88,12 @@ impl From<ApiError> for ErrorResponse {
             }
             ApiError::Unexpected(err) => {
                 tracing::error!(error = format!("{err:#}"), "unexpected error");
-                Self::Internal(doc("internal", "Internal server error", 500, None))
+                Self::Internal(ProblemDoc::json(
+                    "internal",
+                    "Internal server error",
+                    500,
+                    None,
+                ))
             }
         }
     }

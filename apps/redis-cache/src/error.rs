@@ -1,7 +1,8 @@
 //! The one error type of the HTTP API and its mapping to problem+json.
 
+use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object};
+pub use service_kit::problem::ProblemDoc;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,21 +41,6 @@ impl From<crate::origin::OriginError> for ApiError {
     }
 }
 
-/// An RFC 9457 problem document, as the OpenAPI document describes it.
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "Problem", skip_serializing_if_is_none)]
-pub struct ProblemDoc {
-    /// `urn:obi-examples:problem:<kind>`.
-    #[oai(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong with this request.
-    pub detail: Option<String>,
-}
-
 /// Every error answer of the API: problem+json with the matching status.
 #[derive(Debug, ApiResponse)]
 pub enum ErrorResponse {
@@ -75,35 +61,36 @@ pub enum ErrorResponse {
     Unavailable(Json<ProblemDoc>),
 }
 
-/// A problem document.
-pub fn doc(slug: &str, title: &str, status: u16, detail: Option<String>) -> Json<ProblemDoc> {
-    Json(ProblemDoc {
-        kind: format!("urn:obi-examples:problem:{slug}"),
-        title: title.to_owned(),
-        status,
-        detail,
-    })
-}
-
 impl From<ApiError> for ErrorResponse {
     fn from(err: ApiError) -> Self {
         match err {
             ApiError::BadRequest { slug, detail } => {
-                Self::BadRequest(doc(slug, "Bad request", 400, Some(detail)))
+                Self::BadRequest(ProblemDoc::json(slug, "Bad request", 400, Some(detail)))
             }
-            ApiError::Unauthorized(detail) => {
-                Self::Unauthorized(doc("unauthorized", "Unauthorized", 401, Some(detail)))
-            }
-            ApiError::NotFound(detail) => {
-                Self::NotFound(doc("not-found", "Not found", 404, Some(detail)))
-            }
+            ApiError::Unauthorized(detail) => Self::Unauthorized(ProblemDoc::json(
+                "unauthorized",
+                "Unauthorized",
+                401,
+                Some(detail),
+            )),
+            ApiError::NotFound(detail) => Self::NotFound(ProblemDoc::json(
+                "not-found",
+                "Not found",
+                404,
+                Some(detail),
+            )),
             ApiError::BadGateway(detail) => {
                 tracing::warn!(%detail, "origin failed");
-                Self::BadGateway(doc("origin-unavailable", "Bad gateway", 502, Some(detail)))
+                Self::BadGateway(ProblemDoc::json(
+                    "origin-unavailable",
+                    "Bad gateway",
+                    502,
+                    Some(detail),
+                ))
             }
             ApiError::Unavailable(detail) => {
                 tracing::warn!(%detail, "redis unavailable");
-                Self::Unavailable(doc(
+                Self::Unavailable(ProblemDoc::json(
                     "redis-unavailable",
                     "Service unavailable",
                     503,

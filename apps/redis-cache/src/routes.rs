@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::cache::{Cache, CacheStatus, ReadOptions, Stats};
-use crate::error::{ApiError, ErrorResponse, ProblemDoc, doc};
+use crate::error::{ApiError, ErrorResponse, ProblemDoc};
 use crate::origin::Product;
 use crate::prices::{PriceChange, Prices};
 use crate::scenarios::{CACHE_STAMPEDE, HOT_KEY, TTL_TOO_SHORT, active};
@@ -218,7 +218,7 @@ impl Api {
                 ProductResponse::Ok(Json(product), status.as_str().to_owned(), degraded(status))
             }
             None => ProductResponse::NotFound(
-                doc(
+                ProblemDoc::json(
                     "not-found",
                     "Not found",
                     404,

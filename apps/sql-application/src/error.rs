@@ -1,9 +1,9 @@
 //! The one error type of the HTTP API and its single mapping to problem+json: client
 //! mistakes (4xx) apart from database trouble (503) and bugs (500).
 
+use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object};
-use service_kit::problem::CONTENT_TYPE;
+pub use service_kit::problem::{CONTENT_TYPE, FieldProblem, ProblemDoc};
 use sqlx::error::ErrorKind;
 
 use crate::domain::FieldError;
@@ -140,32 +140,6 @@ impl ApiError {
     }
 }
 
-/// An RFC 9457 problem document, as the OpenAPI document describes it.
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "Problem", skip_serializing_if_is_none)]
-pub struct ProblemDoc {
-    /// `urn:obi-examples:problem:<kind>`.
-    #[oai(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong with this request.
-    pub detail: Option<String>,
-    /// Invalid fields, for `validation` problems.
-    pub errors: Option<Vec<FieldProblem>>,
-}
-
-/// One invalid field.
-#[derive(Debug, Clone, Object)]
-pub struct FieldProblem {
-    /// JSON path of the field.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
 /// Every error answer of the API: problem+json with the matching status.
 #[derive(Debug, ApiResponse)]
 pub enum ErrorResponse {
@@ -189,24 +163,14 @@ pub enum ErrorResponse {
     Unavailable(Json<ProblemDoc>),
 }
 
-fn doc(slug: &str, title: &str, status: u16, detail: Option<String>) -> Json<ProblemDoc> {
-    Json(ProblemDoc {
-        kind: format!("urn:obi-examples:problem:{slug}"),
-        title: title.to_owned(),
-        status,
-        detail,
-        errors: None,
-    })
-}
-
 impl From<ApiError> for ErrorResponse {
     fn from(err: ApiError) -> Self {
         match err {
             ApiError::BadRequest { slug, detail } => {
-                Self::BadRequest(doc(slug, "Bad request", 400, Some(detail)))
+                Self::BadRequest(ProblemDoc::json(slug, "Bad request", 400, Some(detail)))
             }
             ApiError::Invalid(fields) => {
-                let mut body = doc(
+                let mut body = ProblemDoc::json(
                     "validation",
                     "Invalid request",
                     422,
@@ -223,13 +187,16 @@ impl From<ApiError> for ErrorResponse {
                 );
                 Self::Unprocessable(body)
             }
-            ApiError::NotFound(detail) => {
-                Self::NotFound(doc("not-found", "Not found", 404, Some(detail)))
-            }
+            ApiError::NotFound(detail) => Self::NotFound(ProblemDoc::json(
+                "not-found",
+                "Not found",
+                404,
+                Some(detail),
+            )),
             ApiError::Conflict { slug, detail } => {
-                Self::Conflict(doc(slug, "Conflict", 409, Some(detail)))
+                Self::Conflict(ProblemDoc::json(slug, "Conflict", 409, Some(detail)))
             }
-            ApiError::KeyReused(detail) => Self::Unprocessable(doc(
+            ApiError::KeyReused(detail) => Self::Unprocessable(ProblemDoc::json(
                 "idempotency-key-reused",
                 "Idempotency key reused",
                 422,
@@ -237,11 +204,21 @@ impl From<ApiError> for ErrorResponse {
             )),
             ApiError::Unavailable { slug, detail } => {
                 tracing::warn!(problem = slug, %detail, "database unavailable");
-                Self::Unavailable(doc(slug, "Service unavailable", 503, Some(detail)))
+                Self::Unavailable(ProblemDoc::json(
+                    slug,
+                    "Service unavailable",
+                    503,
+                    Some(detail),
+                ))
             }
             ApiError::Unexpected(err) => {
                 tracing::error!(error = format!("{err:#}"), "unexpected error");
-                Self::Internal(doc("internal", "Internal server error", 500, None))
+                Self::Internal(ProblemDoc::json(
+                    "internal",
+                    "Internal server error",
+                    500,
+                    None,
+                ))
             }
         }
     }

@@ -92,6 +92,53 @@ impl IntoResponse for Problem {
     }
 }
 
+// The problem document as the apps' OpenAPI documents describe it (schema
+// `Problem`), for the `Json<ProblemDoc>` bodies of their error responses; its doc
+// comments are the schema's descriptions.
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, PartialEq, Eq, poem_openapi::Object)]
+#[oai(rename = "Problem", skip_serializing_if_is_none)]
+pub struct ProblemDoc {
+    /// `urn:obi-examples:problem:<kind>`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: Option<String>,
+    /// Invalid fields, for `validation` problems.
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, poem_openapi::Object)]
+pub struct FieldProblem {
+    /// JSON path of the field.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ProblemDoc {
+    /// A problem of kind `slug` (`urn:obi-examples:problem:<slug>`), as a JSON body.
+    pub fn json(
+        slug: &str,
+        title: &str,
+        status: u16,
+        detail: Option<String>,
+    ) -> poem_openapi::payload::Json<Self> {
+        poem_openapi::payload::Json(Self {
+            kind: format!("urn:obi-examples:problem:{slug}"),
+            title: title.to_owned(),
+            status,
+            detail,
+            errors: None,
+        })
+    }
+}
+
 /// An `around` middleware that turns the errors poem answers by itself (unknown
 /// route, wrong method, unparsable body or parameter, ...) into problem documents,
 /// so that every 4xx and 5xx of an app is problem+json. Answers that already are
