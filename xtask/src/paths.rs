@@ -29,6 +29,18 @@ pub fn target() -> PathBuf {
     root().join("target")
 }
 
+/// Where `cargo xtask services` keeps each server's data and logs:
+/// `$OBI_EXAMPLES_SERVICES_DIR`, else `target/services/` of this checkout.
+///
+/// Several checkouts of the repository (git worktrees) can share one set of
+/// servers by pointing this variable at the same directory; the servers are
+/// recognised by their working directory under it.
+pub fn services() -> PathBuf {
+    std::env::var_os("OBI_EXAMPLES_SERVICES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target().join("services"))
+}
+
 /// The tool cache, outside the checkout so that fresh clones (CI) reuse it:
 /// `$OBI_EXAMPLES_CACHE`, else `$XDG_CACHE_HOME/obi-examples`, else `~/.cache/obi-examples`.
 pub fn cache() -> PathBuf {

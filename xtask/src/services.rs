@@ -1,5 +1,6 @@
 //! `cargo xtask services up|down|status`: real PostgreSQL, Redis and Kafka on
-//! 127.0.0.1 for the tests, with data and logs under `target/services/<name>/`.
+//! 127.0.0.1 for the tests, with data and logs under `target/services/<name>/`
+//! (or `$OBI_EXAMPLES_SERVICES_DIR/<name>/`, which lets several worktrees share them).
 //!
 //! Each server runs detached in its service directory; that working directory is
 //! how we recognise our own processes (pid files can go stale, pids get reused),
@@ -21,7 +22,7 @@ use ports::Listener;
 
 /// One backing service that we run.
 trait Service {
-    /// Its name: the directory under `target/services/` and the label in messages.
+    /// Its name: the directory under [`paths::services`] and the label in messages.
     fn name(&self) -> &'static str;
     /// Every port it listens on; the first is the clients' port.
     fn ports(&self) -> &'static [u16];
@@ -43,7 +44,7 @@ trait Service {
 
     /// Its data and log directory.
     fn dir(&self) -> PathBuf {
-        paths::target().join("services").join(self.name())
+        paths::services().join(self.name())
     }
 
     /// The pid of our running server, from its pid file or, when that is stale or
@@ -208,7 +209,8 @@ fn hint(service: &str, listener: &Listener) -> String {
     };
     if let Some(checkout) = checkout_of(owner.pid) {
         format!(
-            "\n    (our service from the checkout {}: run `cargo xtask services down` there)",
+            "\n    (our service from the checkout {}: run `cargo xtask services down` there, \
+             or share it by setting OBI_EXAMPLES_SERVICES_DIR to its services directory)",
             checkout.display()
         )
     } else if owner.cmdline.contains("/etc/postgresql/") {
