@@ -15,7 +15,7 @@ use service_kit::faults::{Decision, Faults, headers};
 use tokio::sync::Semaphore;
 
 use crate::details::{DETAILS_HEADER, DetailsSlot};
-use crate::faults::{DEADLINE_STORM, grpc_code};
+use crate::scenarios::{DEADLINE_STORM, grpc_code};
 
 /// The path prefix of the inventory service's methods.
 pub const INVENTORY_PREFIX: &str = "/inventory.v1.Inventory/";

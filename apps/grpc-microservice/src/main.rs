@@ -1,16 +1,11 @@
-//! grpc-microservice's entry point: load configuration, start JSON logs, build the app, serve
-//! until SIGTERM or Ctrl-C, drain (see `service_kit::app`).
+//! grpc-microservice's entry point: configuration, JSON logs, build, serve until
+//! SIGTERM or Ctrl-C, drain (see `service_kit::app`).
 
 use std::process::ExitCode;
 
-use grpc_microservice::APP_NAME;
-use grpc_microservice::settings::Settings;
-use grpc_microservice::startup::Application;
+use grpc_microservice::{settings, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    service_kit::app::main(APP_NAME, |shutdown| {
-        Application::build(Settings::load_or_exit(), shutdown)
-    })
-    .await
+    service_kit::app::main(env!("CARGO_PKG_NAME"), settings::DEFAULTS, startup::build).await
 }

@@ -12,13 +12,13 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::details::{DetailsSlot, Violations};
-use crate::faults::STALLED_STREAM;
 use crate::guard::Deadline;
 use crate::proto::{
     Adjustment, BulkAdjustResponse, Failure, GetStockRequest, Inventory, ReleaseRequest,
     ReleaseResponse, Reservation, ReserveOutcome, ReserveRequest, Stock, WatchStockRequest,
     reserve_outcome,
 };
+use crate::scenarios::STALLED_STREAM;
 use crate::settings::InventorySettings;
 use crate::store::{Granted, Snapshot, Store, StoreError};
 

@@ -9,7 +9,7 @@ use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
 /// The built-in defaults: every key the app reads, documented.
-pub const DEFAULTS: &str = include_str!("../config/defaults.yaml");
+pub const DEFAULTS: &str = include_str!("../config/default.yaml");
 
 /// Everything the app is configured with.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,12 +27,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Loads the defaults, the file named by `APP_CONFIG_FILE` and `APP__*`
-    /// variables, or stops the process naming the bad key.
-    pub fn load_or_exit() -> Self {
-        service_kit::config::load_or_exit(crate::APP_NAME, DEFAULTS)
-    }
-
     /// The built-in defaults alone (tests start from them).
     pub fn defaults() -> Self {
         service_kit::config::load_from(DEFAULTS, None, Vec::new())

@@ -1,33 +1,6 @@
 //! The catalog's domain types: validated newtypes for every product field, and
 //! the product as stored. Parsing never panics; each error names its field.
 
-use std::fmt;
-
-/// A field that failed validation: what the problem document lists.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// The JSON field (or query parameter) at fault.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    /// An error for `field`.
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`: {}", self.field, self.message)
-    }
-}
-
 /// Stock keeping unit: 3 to 32 of `A-Z`, `0-9` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sku(String);

@@ -2,16 +2,14 @@
 //! HTTP slice of obi-examples. Everything OBI shows about it comes from outside
 //! the process; the app itself only writes JSON logs.
 
-pub mod api;
 pub mod auth;
 pub mod cursor;
 pub mod domain;
-pub mod faults;
+pub mod error;
 pub mod rate_limit;
+pub mod routes;
+pub mod scenarios;
 pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod upload_limit;
-
-/// The app's name: binary, chart, OBI `service_name`.
-pub const APP_NAME: &str = "http-rest-api";

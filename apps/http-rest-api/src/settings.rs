@@ -10,7 +10,7 @@ use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
 /// The built-in defaults: every key the app reads, documented.
-pub const DEFAULTS: &str = include_str!("../config/defaults.yaml");
+pub const DEFAULTS: &str = include_str!("../config/default.yaml");
 
 /// Everything the app is configured with.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,14 +31,6 @@ pub struct Settings {
     pub images: ImageSettings,
     /// The inventory report (the `slow_endpoint` scenario's endpoint).
     pub reports: ReportSettings,
-}
-
-impl Settings {
-    /// Loads the defaults, the file named by `APP_CONFIG_FILE` and `APP__*`
-    /// variables, or stops the process naming the bad key.
-    pub fn load_or_exit() -> Self {
-        service_kit::config::load_or_exit(crate::APP_NAME, DEFAULTS)
-    }
 }
 
 /// `store.*`.

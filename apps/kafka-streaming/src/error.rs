@@ -1,10 +1,12 @@
-//! The one error type of the HTTP API and its single mapping to problem+json: invalid
-//! events (422) apart from an unavailable broker (503) and bugs (500).
+//! The API's one error type and its single mapping to problem+json: invalid events
+//! (422) apart from an unavailable broker (503). Each status it can answer is
+//! described here once for the OpenAPI document; each operation lists only its own
+//! ([`Errors`]).
 
-use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
-use rdkafka::error::KafkaError;
-pub use service_kit::problem::{FieldProblem, ProblemDoc};
+use poem::http::StatusCode;
+use service_kit::problem::{Documented, DocumentedError, FieldProblem, Problem};
+
+use crate::store::StoreError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,84 +18,50 @@ pub enum ApiError {
     #[error("{0}")]
     Disabled(String),
     /// The broker did not acknowledge in time, or cannot be reached.
-    #[error("{0}")]
-    Unavailable(String),
-    /// A bug.
     #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
+    Store(#[from] StoreError),
 }
 
-impl From<KafkaError> for ApiError {
-    fn from(err: KafkaError) -> Self {
-        // Every produce or metadata failure means "not written / not known": the
-        // client may retry (event ids make retries safe).
-        Self::Unavailable(format!("the Kafka broker did not answer in time: {err}"))
+/// The errors of an operation that documents the statuses `S` (bits of
+/// `service_kit::problem::status`).
+pub type Errors<const S: u32> = Documented<ApiError, S>;
+
+impl<const S: u32> From<StoreError> for Errors<S> {
+    fn from(err: StoreError) -> Self {
+        Documented(err.into())
     }
 }
 
-/// Every error answer of the API: problem+json with the matching status.
-#[derive(Debug, ApiResponse)]
-pub enum ErrorResponse {
-    /// Malformed JSON, or a body that is not a JSON object.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<ProblemDoc>),
-    /// The role serving this route is off in this process.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<ProblemDoc>),
-    /// Invalid fields (a field of the wrong JSON type included).
-    #[oai(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Json<ProblemDoc>),
-    /// A bug; logged.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<ProblemDoc>),
-    /// The broker is unreachable or did not acknowledge in time; nothing was
-    /// acknowledged, retry later.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<ProblemDoc>),
-}
+impl DocumentedError for ApiError {
+    const STATUSES: &'static [(u16, &'static str)] = &[
+        (400, "Malformed JSON, or a body that is not a JSON object."),
+        (404, "The role serving this route is off in this process."),
+        (415, "The body is not `application/json`."),
+        (
+            422,
+            "Invalid fields (a field of the wrong JSON type included).",
+        ),
+        (
+            503,
+            "The broker is unreachable or did not acknowledge in time; nothing was acknowledged, retry later.",
+        ),
+    ];
 
-impl From<ApiError> for ErrorResponse {
-    fn from(err: ApiError) -> Self {
-        match err {
-            ApiError::Invalid(fields) => {
-                let mut body = ProblemDoc::json(
-                    "validation",
-                    "Invalid request",
-                    422,
-                    Some(
-                        fields
-                            .iter()
-                            .map(|f| format!("{}: {}", f.field, f.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                );
-                body.0.errors = Some(fields);
-                Self::Unprocessable(body)
+    fn into_problem(self) -> Problem {
+        match self {
+            Self::Invalid(fields) => Problem::validation(&fields),
+            Self::Disabled(detail) => {
+                Problem::new(StatusCode::NOT_FOUND, "role-disabled", "Not found")
+                    .with_detail(detail)
             }
-            ApiError::Disabled(detail) => Self::NotFound(ProblemDoc::json(
-                "role-disabled",
-                "Not found",
-                404,
-                Some(detail),
-            )),
-            ApiError::Unavailable(detail) => {
-                tracing::warn!(%detail, "broker unavailable");
-                Self::Unavailable(ProblemDoc::json(
+            Self::Store(err) => {
+                tracing::warn!(error = %err, "broker unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
                     "broker-unavailable",
                     "Service unavailable",
-                    503,
-                    Some(detail),
-                ))
-            }
-            ApiError::Unexpected(err) => {
-                tracing::error!(error = format!("{err:#}"), "unexpected error");
-                Self::Internal(ProblemDoc::json(
-                    "internal",
-                    "Internal server error",
-                    500,
-                    None,
-                ))
+                )
+                .with_detail(err.to_string())
             }
         }
     }
@@ -102,35 +70,17 @@ impl From<ApiError> for ErrorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rdkafka::types::RDKafkaErrorCode;
 
     #[test]
-    fn a_produce_failure_is_unavailable() {
-        let err = ApiError::from(KafkaError::MessageProduction(
-            RDKafkaErrorCode::MessageTimedOut,
-        ));
-        assert!(matches!(
-            ErrorResponse::from(err),
-            ErrorResponse::Unavailable(_)
-        ));
-    }
-
-    #[test]
-    fn bugs_are_internal_and_invalid_fields_are_named() {
-        let err = ApiError::Unexpected(anyhow::anyhow!("boom"));
-        assert!(matches!(
-            ErrorResponse::from(err),
-            ErrorResponse::Internal(_)
-        ));
-        let invalid = ApiError::Invalid(vec![FieldProblem {
-            field: "type".into(),
-            message: "is required".into(),
-        }]);
-        let ErrorResponse::Unprocessable(Json(body)) = ErrorResponse::from(invalid) else {
-            panic!("not 422");
-        };
-        assert_eq!(body.detail.as_deref(), Some("type: is required"));
-        let disabled = ErrorResponse::from(ApiError::Disabled("off".into()));
-        assert!(matches!(disabled, ErrorResponse::NotFound(_)));
+    fn each_error_answers_its_status() {
+        let unavailable = ApiError::from(StoreError::from_message("gone")).into_problem();
+        assert_eq!(unavailable.status, 503);
+        assert_eq!(unavailable.detail.as_deref(), Some("gone"));
+        let invalid =
+            ApiError::Invalid(vec![FieldProblem::new("type", "is required")]).into_problem();
+        assert_eq!(invalid.status, 422);
+        assert_eq!(invalid.detail.as_deref(), Some("`type`: is required"));
+        let disabled = ApiError::Disabled("off".into()).into_problem();
+        assert_eq!(disabled.kind, "urn:obi-examples:problem:role-disabled");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::FieldProblem;
+use service_kit::problem::FieldProblem;
 
 /// An event as a client sends it (every field optional, so that a missing one gets a
 /// 422 naming it instead of a parse error).

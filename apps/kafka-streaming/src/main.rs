@@ -1,17 +1,11 @@
-//! kafka-streaming's entry point: load configuration, start JSON logs, build the app
-//! (events API and/or worker), serve until SIGTERM or Ctrl-C, drain (see
-//! `service_kit::app`).
+//! kafka-streaming's entry point: configuration, JSON logs, build (Kafka clients,
+//! worker, routes), serve until SIGTERM or Ctrl-C, drain (see `service_kit::app`).
 
 use std::process::ExitCode;
 
-use kafka_streaming::APP_NAME;
-use kafka_streaming::settings::Settings;
-use kafka_streaming::startup::Application;
+use kafka_streaming::{settings, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    service_kit::app::main(APP_NAME, |shutdown| {
-        Application::build(Settings::load_or_exit(), shutdown)
-    })
-    .await
+    service_kit::app::main(env!("CARGO_PKG_NAME"), settings::DEFAULTS, startup::build).await
 }

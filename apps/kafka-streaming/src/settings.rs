@@ -34,13 +34,6 @@ pub struct Settings {
     pub admin: AdminSettings,
 }
 
-impl Settings {
-    /// Loads defaults, `APP_CONFIG_FILE` and `APP__*` variables, or exits naming the bad key.
-    pub fn load_or_exit() -> Self {
-        service_kit::config::load_or_exit(env!("CARGO_PKG_NAME"), DEFAULTS)
-    }
-}
-
 /// `kafka.*`: where the broker is, the topics, and the client's timeouts.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KafkaSettings {

@@ -1,9 +1,13 @@
 //! The consumer group worker: reads the input topic, processes each event once (by
-//! id), writes results to the output topic and poison to the dead-letter topic, and
-//! commits offsets only after processing (at-least-once), in offset order, while
-//! many messages are in flight at once.
+//! id, [`dedupe`]), writes results to the output topic and poison to the dead-letter
+//! topic, and commits offsets only after processing (at-least-once), in offset order
+//! ([`offsets`]), while many messages are in flight at once. This module is the loop;
+//! the state it keeps is pure and tested without a broker, and the records' format is
+//! `crate::record`'s.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+pub mod dedupe;
+pub mod offsets;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,20 +16,17 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use rdkafka::Message;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::util::Timeout;
-use rdkafka::{Offset, TopicPartitionList};
-use serde_json::json;
 use service_kit::faults::Faults;
 use tokio_util::sync::CancellationToken;
 
-use crate::event::{Event, now_ms};
+use crate::record::{self, Partition, Record};
 use crate::scenarios::SLOW_CONSUMER;
 use crate::settings::Settings;
+use crate::store::StoreError;
+use crate::store::consumer::Consumer;
+use crate::store::producer::Producer;
+use dedupe::Seen;
+use offsets::Offsets;
 
 /// Longest pause between attempts to publish a result while the broker is away.
 const MAX_PUBLISH_BACKOFF: Duration = Duration::from_secs(2);
@@ -51,39 +52,6 @@ impl Stats {
     }
 }
 
-/// The event ids processed recently, oldest forgotten first.
-#[derive(Debug)]
-struct Seen {
-    ids: HashSet<String>,
-    order: VecDeque<String>,
-    capacity: usize,
-}
-
-impl Seen {
-    fn new(capacity: usize) -> Self {
-        Self {
-            ids: HashSet::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Remembers `id`; false when it was already remembered (a duplicate).
-    fn insert(&mut self, id: &str) -> bool {
-        if self.ids.contains(id) {
-            return false;
-        }
-        self.ids.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
-        }
-        true
-    }
-}
-
 /// How one message ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -93,88 +61,9 @@ enum Outcome {
     Stopped,
 }
 
-/// A partition of the input topic.
-type Partition = (String, i32);
-
-/// One partition's messages in flight, for commits in offset order: the committable
-/// offset is the lowest one still in flight (every earlier message is done), or one
-/// past the highest done when nothing is in flight.
-#[derive(Debug, Default)]
-struct Progress {
-    in_flight: BTreeSet<i64>,
-    done_upto: Option<i64>,
-    committed: Option<i64>,
-}
-
-impl Progress {
-    fn committable(&self) -> Option<i64> {
-        self.in_flight.first().copied().or(self.done_upto)
-    }
-}
-
-/// Offsets in flight and done, per partition.
-#[derive(Debug, Default)]
-struct Offsets {
-    partitions: BTreeMap<Partition, Progress>,
-}
-
-impl Offsets {
-    /// A message was handed to processing.
-    fn start(&mut self, partition: Partition, offset: i64) {
-        self.partitions
-            .entry(partition)
-            .or_default()
-            .in_flight
-            .insert(offset);
-    }
-
-    /// A message's processing is done: it may be committed once every earlier one is.
-    fn finish(&mut self, partition: &Partition, offset: i64) {
-        if let Some(progress) = self.partitions.get_mut(partition) {
-            progress.in_flight.remove(&offset);
-            progress.done_upto = progress.done_upto.max(Some(offset + 1));
-        }
-    }
-
-    /// Offsets to commit: every partition whose committable offset moved past its last
-    /// commit (or every partition with one, when `all`).
-    fn to_commit(&self, all: bool) -> Vec<(Partition, i64)> {
-        self.partitions
-            .iter()
-            .filter_map(|(partition, progress)| {
-                let offset = progress.committable()?;
-                (all || progress.committed < Some(offset)).then(|| (partition.clone(), offset))
-            })
-            .collect()
-    }
-
-    /// Records a commit of `offsets`.
-    fn committed(&mut self, offsets: &[(Partition, i64)]) {
-        for (partition, offset) in offsets {
-            if let Some(progress) = self.partitions.get_mut(partition) {
-                progress.committed = progress.committed.max(Some(*offset));
-            }
-        }
-    }
-
-    fn in_flight(&self) -> usize {
-        self.partitions.values().map(|p| p.in_flight.len()).sum()
-    }
-}
-
-fn commit_list(offsets: &[(Partition, i64)]) -> TopicPartitionList {
-    let mut list = TopicPartitionList::new();
-    for ((topic, partition), offset) in offsets {
-        if let Err(err) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-            tracing::warn!(error = %err, "bad offset");
-        }
-    }
-    list
-}
-
 /// What every message's processing shares.
 struct Shared {
-    producer: FutureProducer,
+    producer: Producer,
     settings: Arc<Settings>,
     stats: Arc<Stats>,
     seen: Mutex<Seen>,
@@ -190,7 +79,7 @@ type Job = Pin<Box<dyn Future<Output = (Partition, i64, Outcome)> + Send>>;
 /// offsets are committed in order: a partition's offset advances only past messages
 /// that are done, every earlier one included.
 pub struct Worker {
-    consumer: StreamConsumer,
+    consumer: Consumer,
     shared: Arc<Shared>,
     faults: Faults,
     offsets: Offsets,
@@ -207,27 +96,11 @@ impl Worker {
     /// A worker subscribed to the input topic (the broker need not be up yet).
     pub fn new(
         settings: Arc<Settings>,
-        producer: FutureProducer,
+        producer: Producer,
         faults: Faults,
         stats: Arc<Stats>,
-    ) -> Result<Self, KafkaError> {
-        let kafka = &settings.kafka;
-        let consumer: StreamConsumer = crate::kafka::base_config(kafka, "worker")
-            .set("group.id", &kafka.group_id)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", "10000")
-            .set("heartbeat.interval.ms", "1000")
-            // Prefetch at most 4 MiB of values and 10 000 messages per partition
-            // (librdkafka's defaults: 64 MiB, 100 000): a backlog must not grow the
-            // process past its memory limit (each queued message costs several
-            // hundred bytes beyond its value). Fetching again 10 ms after the queue
-            // was full, not librdkafka's 1 s, keeps the worker fed all the same.
-            .set("queued.max.messages.kbytes", "4096")
-            .set("queued.min.messages", "10000")
-            .set("fetch.queue.backoff.ms", "10")
-            .create()?;
-        consumer.subscribe(&[&kafka.input_topic])?;
+    ) -> Result<Self, StoreError> {
+        let consumer = Consumer::subscribe(&settings.kafka)?;
         Ok(Self {
             consumer,
             shared: Arc::new(Shared {
@@ -266,8 +139,8 @@ impl Worker {
                     }
                 }
                 received = self.consumer.recv(), if jobs.len() < max_in_flight => {
-                    let message = match received {
-                        Ok(message) => message.detach(),
+                    let record = match received {
+                        Ok(record) => record,
                         Err(err) => {
                             tracing::warn!(error = %err, "consumer error");
                             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -277,14 +150,12 @@ impl Worker {
                     if self.faults.roll(SLOW_CONSUMER) {
                         tokio::time::sleep(settings.scenarios.slow_consumer_delay).await;
                     }
-                    let partition = (message.topic().to_owned(), message.partition());
-                    let offset = message.offset();
-                    self.offsets.start(partition.clone(), offset);
+                    self.offsets.start(record.partition.clone(), record.offset);
                     let shared = self.shared.clone();
                     let abandon = abandon.clone();
                     jobs.push(Box::pin(async move {
-                        let outcome = handle(&shared, &message, &abandon).await;
-                        (partition, offset, outcome)
+                        let outcome = handle(&shared, &record, &abandon).await;
+                        (record.partition, record.offset, outcome)
                     }));
                 }
             }
@@ -332,10 +203,7 @@ impl Worker {
         if offsets.is_empty() {
             return;
         }
-        match self
-            .consumer
-            .commit(&commit_list(&offsets), CommitMode::Async)
-        {
+        match self.consumer.commit(&offsets) {
             Ok(()) => {
                 Stats::bump(&self.shared.stats.commits);
                 self.offsets.committed(&offsets);
@@ -344,60 +212,33 @@ impl Worker {
         }
     }
 
-    /// The final synchronous commit and leaving the group, on a thread of its own and
-    /// waited for at most `limit`: with the broker gone, librdkafka may block far
-    /// longer, and the drain must not.
+    /// The final commit and leaving the group, bounded by `limit`.
     async fn close(self, limit: Duration) {
         let offsets = self.offsets.to_commit(true);
-        let in_flight = self.offsets.in_flight();
-        let stats = self.shared.stats.clone();
-        let consumer = self.consumer;
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let spawned = std::thread::Builder::new()
-            .name("worker-close".into())
-            .spawn(move || {
-                let committed = if offsets.is_empty() {
-                    Ok(false)
-                } else {
-                    consumer
-                        .commit(&commit_list(&offsets), CommitMode::Sync)
-                        .map(|()| true)
-                };
-                drop(consumer);
-                let _ = sender.send(committed);
-            });
-        if let Err(err) = spawned {
-            tracing::warn!(error = %err, "cannot start the final commit");
-            return;
-        }
-        match tokio::time::timeout(limit, receiver).await {
-            Ok(Ok(Ok(committed))) => {
+        let abandoned = self.offsets.in_flight();
+        match self.consumer.close(offsets, limit).await {
+            Ok(committed) => {
                 if committed {
-                    Stats::bump(&stats.commits);
+                    Stats::bump(&self.shared.stats.commits);
                 }
-                tracing::info!(abandoned = in_flight, "worker stopped");
+                tracing::info!(abandoned, "worker stopped");
             }
-            Ok(Ok(Err(err))) => tracing::warn!(
-                error = %err,
-                "final commit failed; the next owner reprocesses from the last commit"
-            ),
-            Ok(Err(_)) => tracing::warn!("the final commit's thread ended without an answer"),
-            Err(_) => tracing::warn!(
-                ?limit,
-                "final commit not done in time (is the broker gone?); the next owner reprocesses from the last commit"
+            Err(reason) => tracing::warn!(
+                %reason,
+                "the next owner reprocesses from the last commit"
             ),
         }
     }
 }
 
 /// Processes one message with retries; poison goes to the dead-letter topic.
-async fn handle(shared: &Shared, message: &OwnedMessage, stop: &CancellationToken) -> Outcome {
+async fn handle(shared: &Shared, message: &Record, stop: &CancellationToken) -> Outcome {
     let settings = &shared.settings;
     let max_attempts = settings.worker.max_attempts.max(1);
     let mut backoff = settings.worker.retry_backoff;
     let mut attempt = 1;
     let error = loop {
-        match decode(message) {
+        match record::decode(message.key.as_deref(), message.payload.as_deref()) {
             Ok(event) => return process(shared, event, attempt, stop).await,
             Err(error) if attempt < max_attempts => {
                 Stats::bump(&shared.stats.retries);
@@ -414,26 +255,18 @@ async fn handle(shared: &Shared, message: &OwnedMessage, stop: &CancellationToke
     };
     tracing::warn!(
         %error,
-        topic = message.topic(),
-        partition = message.partition(),
-        offset = message.offset(),
+        topic = message.partition.0,
+        partition = message.partition.1,
+        offset = message.offset,
         "poison message; dead-lettering"
     );
-    let headers = OwnedHeaders::new()
-        .insert(header("x-error", &error))
-        .insert(header("x-origin-topic", message.topic()))
-        .insert(header(
-            "x-origin-partition",
-            &message.partition().to_string(),
-        ))
-        .insert(header("x-origin-offset", &message.offset().to_string()))
-        .insert(header("x-attempts", &attempt.to_string()));
+    let headers = record::dead_letter_headers(message, &error, attempt);
     let outcome = publish(
         shared,
         &settings.kafka.dead_letter_topic,
-        message.key(),
-        message.payload(),
-        headers,
+        message.key.as_deref(),
+        message.payload.as_deref(),
+        &headers,
         stop,
     )
     .await;
@@ -447,7 +280,7 @@ async fn handle(shared: &Shared, message: &OwnedMessage, stop: &CancellationToke
 /// at once, so two copies in flight together are still processed once).
 async fn process(
     shared: &Shared,
-    event: Event,
+    event: crate::event::Event,
     attempts: u32,
     stop: &CancellationToken,
 ) -> Outcome {
@@ -460,23 +293,13 @@ async fn process(
         Stats::bump(&shared.stats.duplicates);
         return Outcome::Done;
     }
-    let result = json!({
-        "id": event.id,
-        "type": event.kind,
-        "source": event.source,
-        "time": event.time,
-        "processed_at": now_ms(),
-        "fields": event.payload.len(),
-        "attempts": attempts,
-    })
-    .to_string();
-    let headers = OwnedHeaders::new().insert(header("content-type", "application/json"));
+    let result = record::result_value(&event, attempts);
     let outcome = publish(
         shared,
         &shared.settings.kafka.output_topic,
         Some(event.id.as_bytes()),
         Some(result.as_bytes()),
-        headers,
+        &record::RESULT_HEADERS,
         stop,
     )
     .await;
@@ -488,30 +311,23 @@ async fn process(
 
 /// Publishes until the broker acknowledges (a broker outage is not the message's
 /// fault: it is retried, never dead-lettered) or shutdown comes.
-async fn publish(
+async fn publish<V: AsRef<str>>(
     shared: &Shared,
     topic: &str,
     key: Option<&[u8]>,
     payload: Option<&[u8]>,
-    headers: OwnedHeaders,
+    headers: &[(&str, V)],
     stop: &CancellationToken,
 ) -> Outcome {
     let mut backoff = shared.settings.worker.retry_backoff;
     loop {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic).headers(headers.clone());
-        if let Some(key) = key {
-            record = record.key(key);
-        }
-        if let Some(payload) = payload {
-            record = record.payload(payload);
-        }
         let sent = tokio::select! {
             () = stop.cancelled() => return Outcome::Stopped,
-            sent = shared.producer.send(record, Timeout::After(shared.settings.kafka.message_timeout)) => sent,
+            sent = shared.producer.send(topic, key, payload, headers) => sent,
         };
         match sent {
             Ok(_) => return Outcome::Done,
-            Err((err, _)) => {
+            Err(err) => {
                 tracing::warn!(error = %err, topic, "publish failed; retrying");
                 tokio::select! {
                     () = stop.cancelled() => return Outcome::Stopped,
@@ -520,114 +336,5 @@ async fn publish(
                 backoff = backoff.saturating_mul(2).min(MAX_PUBLISH_BACKOFF);
             }
         }
-    }
-}
-
-fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
-    Header {
-        key,
-        value: Some(value),
-    }
-}
-
-/// The event in a record, or why it is poison.
-pub fn decode(message: &OwnedMessage) -> Result<Event, String> {
-    let payload = message.payload().ok_or("the record has no value")?;
-    let event: Event =
-        serde_json::from_slice(payload).map_err(|err| format!("undecodable event: {err}"))?;
-    if let Some(key) = message.key()
-        && key != event.id.as_bytes()
-    {
-        return Err("the record key is not the event id".into());
-    }
-    Ok(event)
-}
-
-/// Reads a header of a record as text (tests and tools use it).
-pub fn header_value(message: &OwnedMessage, name: &str) -> Option<String> {
-    message.headers().and_then(|headers| {
-        headers
-            .iter()
-            .find(|h| h.key == name)
-            .and_then(|h| h.value)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rdkafka::Timestamp;
-
-    fn record(key: Option<&[u8]>, value: Option<&[u8]>) -> OwnedMessage {
-        OwnedMessage::new(
-            value.map(<[u8]>::to_vec),
-            key.map(<[u8]>::to_vec),
-            "t".into(),
-            Timestamp::NotAvailable,
-            0,
-            7,
-            Some(OwnedHeaders::new().insert(header("x-error", "e"))),
-        )
-    }
-
-    #[test]
-    fn decoding_names_the_poison() {
-        let good = br#"{"id":"a","type":"t","source":"s","time":1,"payload":{}}"#;
-        assert_eq!(decode(&record(Some(b"a"), Some(good))).unwrap().id, "a");
-        assert!(decode(&record(Some(b"b"), Some(good))).is_err());
-        assert!(decode(&record(None, None)).is_err());
-        assert!(
-            decode(&record(None, Some(b"\0junk")))
-                .unwrap_err()
-                .contains("undecodable")
-        );
-        assert_eq!(
-            header_value(&record(None, None), "x-error").as_deref(),
-            Some("e")
-        );
-    }
-
-    #[test]
-    fn seen_ids_are_bounded() {
-        let mut seen = Seen::new(2);
-        for id in ["a", "b", "c"] {
-            assert!(seen.insert(id));
-        }
-        assert!(!seen.insert("c"), "a duplicate");
-        assert!(seen.insert("a"), "forgotten");
-        assert!(!seen.insert("c"));
-    }
-
-    fn p(n: i32) -> Partition {
-        ("t".to_owned(), n)
-    }
-
-    #[test]
-    fn offsets_are_committed_in_order() {
-        let mut offsets = Offsets::default();
-        assert!(offsets.to_commit(true).is_empty());
-        for offset in 10..13 {
-            offsets.start(p(0), offset);
-        }
-        offsets.start(p(1), 5);
-        // Nothing done: the committable offset is where processing stands.
-        assert_eq!(offsets.to_commit(false), [(p(0), 10), (p(1), 5)]);
-        offsets.committed(&offsets.to_commit(false));
-        assert!(offsets.to_commit(false).is_empty());
-        // 11 and 12 done before 10: the commit may not pass 10.
-        offsets.finish(&p(0), 12);
-        offsets.finish(&p(0), 11);
-        assert!(offsets.to_commit(false).is_empty());
-        assert_eq!(offsets.in_flight(), 2);
-        offsets.finish(&p(0), 10);
-        assert_eq!(offsets.to_commit(false), [(p(0), 13)]);
-        offsets.committed(&[(p(0), 13)]);
-        // Partition 1 still holds 5; `all` repeats every partition's offset.
-        assert_eq!(offsets.to_commit(true), [(p(0), 13), (p(1), 5)]);
-        offsets.finish(&p(1), 5);
-        offsets.finish(&p(2), 1);
-        assert_eq!(offsets.to_commit(false), [(p(1), 6)]);
-        assert_eq!(offsets.in_flight(), 0);
     }
 }

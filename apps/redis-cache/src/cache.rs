@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use poem_openapi::Object;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::origin::{Origin, OriginError, Product};
 use crate::settings::CacheSettings;
+use crate::store::{Store, StoreError};
 
 /// How a read was answered (the `x-cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +109,8 @@ type Flight = Arc<OnceCell<Result<Option<Product>, OriginError>>>;
 /// The cache, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Cache {
-    redis: ConnectionManager,
+    store: Store,
     origin: Origin,
-    prefix: Arc<str>,
     settings: CacheSettings,
     flights: Arc<Mutex<HashMap<i64, Flight>>>,
     counters: Arc<Counters>,
@@ -135,26 +134,15 @@ fn bump(counter: &AtomicU64) {
 }
 
 impl Cache {
-    /// A cache over `origin` in `redis`, keys under `prefix`.
-    pub fn new(
-        redis: ConnectionManager,
-        origin: Origin,
-        prefix: &str,
-        settings: CacheSettings,
-    ) -> Self {
+    /// A cache over `origin` in `store`.
+    pub fn new(store: Store, origin: Origin, settings: CacheSettings) -> Self {
         Self {
-            redis,
+            store,
             origin,
-            prefix: prefix.into(),
             settings,
             flights: Arc::default(),
             counters: Arc::default(),
         }
-    }
-
-    /// The Redis key of product `id`.
-    pub fn key(&self, id: i64) -> String {
-        format!("{}product:{id}", self.prefix)
     }
 
     /// The counters now.
@@ -183,24 +171,19 @@ impl Cache {
     }
 
     /// Counts a failed Redis command (sessions and prices use it too).
-    pub fn redis_failed(&self, err: &redis::RedisError) {
+    pub fn redis_failed(&self, err: &StoreError) {
         bump(&self.counters.redis_errors);
         tracing::warn!(error = %err, "redis command failed");
     }
 
-    /// The Redis connection (reconnects by itself).
-    pub fn redis(&self) -> ConnectionManager {
-        self.redis.clone()
+    /// The store the cache keeps its entries in.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Reads product `id` through the cache.
     pub async fn product(&self, id: i64, options: ReadOptions) -> Result<Lookup, OriginError> {
-        let key = self.key(id);
-        let cached: Result<Option<String>, _> = redis::cmd("GET")
-            .arg(&key)
-            .query_async(&mut self.redis.clone())
-            .await;
-        let cached = match cached {
+        let cached = match self.store.cached_product(id).await {
             Ok(cached) => cached,
             Err(err) => {
                 self.redis_failed(&err);
@@ -289,29 +272,18 @@ impl Cache {
             fresh_until: now_ms() + ms(fresh),
         };
         let text = serde_json::to_string(&entry).unwrap_or_default();
-        let stored: Result<(), _> = redis::cmd("SET")
-            .arg(self.key(id))
-            .arg(text)
-            .arg("PX")
-            .arg(ms(keep))
-            .query_async(&mut self.redis.clone())
-            .await;
-        if let Err(err) = stored {
+        if let Err(err) = self.store.cache_product(id, &text, keep).await {
             self.redis_failed(&err);
         }
         Ok(product)
     }
 
     /// Drops product `id` from the cache; whether an entry existed.
-    pub async fn invalidate(&self, id: i64) -> Result<bool, redis::RedisError> {
-        let removed: Result<u64, _> = redis::cmd("DEL")
-            .arg(self.key(id))
-            .query_async(&mut self.redis.clone())
-            .await;
-        match removed {
-            Ok(n) => {
+    pub async fn invalidate(&self, id: i64) -> Result<bool, StoreError> {
+        match self.store.forget_product(id).await {
+            Ok(existed) => {
                 bump(&self.counters.invalidations);
-                Ok(n > 0)
+                Ok(existed)
             }
             Err(err) => {
                 self.redis_failed(&err);

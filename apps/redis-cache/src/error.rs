@@ -1,8 +1,12 @@
-//! The one error type of the HTTP API and its mapping to problem+json.
+//! The API's one error type and its single mapping to problem+json. Each status it
+//! can answer is described here once for the OpenAPI document; each operation lists
+//! only its own ([`Errors`]).
 
-use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
-pub use service_kit::problem::ProblemDoc;
+use poem::http::StatusCode;
+use service_kit::problem::{Documented, DocumentedError, Problem};
+
+use crate::origin::OriginError;
+use crate::store::StoreError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,80 +26,64 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// The origin failed.
-    #[error("{0}")]
-    BadGateway(String),
+    #[error(transparent)]
+    Origin(#[from] OriginError),
     /// Redis is unavailable for work that cannot do without it.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-impl From<redis::RedisError> for ApiError {
-    fn from(err: redis::RedisError) -> Self {
-        Self::Unavailable(format!("Redis is unavailable: {err}"))
+/// The errors of an operation that documents the statuses `S` (bits of
+/// `service_kit::problem::status`).
+pub type Errors<const S: u32> = Documented<ApiError, S>;
+
+impl<const S: u32> From<StoreError> for Errors<S> {
+    fn from(err: StoreError) -> Self {
+        Documented(err.into())
     }
 }
 
-impl From<crate::origin::OriginError> for ApiError {
-    fn from(err: crate::origin::OriginError) -> Self {
-        Self::BadGateway(err.to_string())
+impl<const S: u32> From<OriginError> for Errors<S> {
+    fn from(err: OriginError) -> Self {
+        Documented(err.into())
     }
 }
 
-/// Every error answer of the API: problem+json with the matching status.
-#[derive(Debug, ApiResponse)]
-pub enum ErrorResponse {
-    /// Malformed request.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<ProblemDoc>),
-    /// Missing, unknown or expired session.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<ProblemDoc>),
-    /// No such resource.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<ProblemDoc>),
-    /// The origin failed.
-    #[oai(status = 502, content_type = "application/problem+json")]
-    BadGateway(Json<ProblemDoc>),
-    /// Redis is unavailable; retry later.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<ProblemDoc>),
-}
+impl DocumentedError for ApiError {
+    const STATUSES: &'static [(u16, &'static str)] = &[
+        (400, "Malformed request."),
+        (401, "Missing, unknown or expired session."),
+        (404, "No such resource."),
+        (415, "The body is not `application/json`."),
+        (502, "The origin failed."),
+        (503, "Redis is unavailable; retry later."),
+    ];
 
-impl From<ApiError> for ErrorResponse {
-    fn from(err: ApiError) -> Self {
-        match err {
-            ApiError::BadRequest { slug, detail } => {
-                Self::BadRequest(ProblemDoc::json(slug, "Bad request", 400, Some(detail)))
+    fn into_problem(self) -> Problem {
+        match self {
+            Self::BadRequest { slug, detail } => {
+                Problem::new(StatusCode::BAD_REQUEST, slug, "Bad request").with_detail(detail)
             }
-            ApiError::Unauthorized(detail) => Self::Unauthorized(ProblemDoc::json(
-                "unauthorized",
-                "Unauthorized",
-                401,
-                Some(detail),
-            )),
-            ApiError::NotFound(detail) => Self::NotFound(ProblemDoc::json(
-                "not-found",
-                "Not found",
-                404,
-                Some(detail),
-            )),
-            ApiError::BadGateway(detail) => {
-                tracing::warn!(%detail, "origin failed");
-                Self::BadGateway(ProblemDoc::json(
-                    "origin-unavailable",
-                    "Bad gateway",
-                    502,
-                    Some(detail),
-                ))
+            Self::Unauthorized(detail) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+                    .with_detail(detail)
             }
-            ApiError::Unavailable(detail) => {
-                tracing::warn!(%detail, "redis unavailable");
-                Self::Unavailable(ProblemDoc::json(
+            Self::NotFound(detail) => {
+                Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found").with_detail(detail)
+            }
+            Self::Origin(err) => {
+                tracing::warn!(error = %err, "origin failed");
+                Problem::new(StatusCode::BAD_GATEWAY, "origin-unavailable", "Bad gateway")
+                    .with_detail(err.to_string())
+            }
+            Self::Store(err) => {
+                tracing::warn!(error = %err, "redis unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
                     "redis-unavailable",
                     "Service unavailable",
-                    503,
-                    Some(detail),
-                ))
+                )
+                .with_detail(err.to_string())
             }
         }
     }
@@ -106,16 +94,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redis_errors_are_unavailable() {
-        let err = redis::RedisError::from((redis::ErrorKind::Io, "gone"));
-        assert!(matches!(
-            ErrorResponse::from(ApiError::from(err)),
-            ErrorResponse::Unavailable(_)
-        ));
-        let origin = crate::origin::OriginError("x".into());
-        assert!(matches!(
-            ErrorResponse::from(ApiError::from(origin)),
-            ErrorResponse::BadGateway(_)
-        ));
+    fn redis_trouble_is_503_and_origin_trouble_502() {
+        let redis = ApiError::from(StoreError::from_message("gone")).into_problem();
+        assert_eq!(redis.status, 503);
+        assert_eq!(redis.kind, "urn:obi-examples:problem:redis-unavailable");
+        let origin = ApiError::from(OriginError("x".into())).into_problem();
+        assert_eq!(origin.status, 502);
     }
 }

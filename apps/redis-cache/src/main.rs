@@ -1,16 +1,11 @@
-//! redis-cache's entry point: load configuration, start JSON logs, build the app, serve
-//! until SIGTERM or Ctrl-C, drain (see `service_kit::app`).
+//! redis-cache's entry point: configuration, JSON logs, build (Redis, origin,
+//! subscriber, routes), serve until SIGTERM or Ctrl-C, drain (see `service_kit::app`).
 
 use std::process::ExitCode;
 
-use redis_cache::APP_NAME;
-use redis_cache::settings::Settings;
-use redis_cache::startup::Application;
+use redis_cache::{settings, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    service_kit::app::main(APP_NAME, |shutdown| {
-        Application::build(Settings::load_or_exit(), shutdown)
-    })
-    .await
+    service_kit::app::main(env!("CARGO_PKG_NAME"), settings::DEFAULTS, startup::build).await
 }

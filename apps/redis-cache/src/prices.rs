@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use poem_openapi::Object;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use service_kit::shutdown::Shutdown;
 use tokio::sync::broadcast;
+
+use crate::store::{Store, StoreError};
 
 /// One price change, as published and as streamed.
 #[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
@@ -27,27 +27,26 @@ pub struct PriceChange {
 /// The price bus of one instance, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Prices {
-    channel: Arc<str>,
     sender: broadcast::Sender<PriceChange>,
     subscribed: Arc<AtomicBool>,
     received: Arc<AtomicU64>,
 }
 
+impl Default for Prices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Prices {
-    /// A bus on `channel` (nothing runs until [`Prices::run`]).
-    pub fn new(channel: String) -> Self {
+    /// A bus (nothing runs until [`Prices::run`]).
+    pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
         Self {
-            channel: channel.into(),
             sender,
             subscribed: Arc::default(),
             received: Arc::default(),
         }
-    }
-
-    /// The channel name.
-    pub fn channel(&self) -> &str {
-        &self.channel
     }
 
     /// Whether the subscriber is connected and subscribed now.
@@ -71,45 +70,20 @@ impl Prices {
     }
 
     /// Publishes a change; returns how many instances' subscribers got it.
-    pub async fn publish(
-        &self,
-        redis: &mut ConnectionManager,
-        change: &PriceChange,
-    ) -> redis::RedisResult<u64> {
+    pub async fn publish(&self, store: &Store, change: &PriceChange) -> Result<u64, StoreError> {
         let text = serde_json::to_string(change).unwrap_or_default();
-        redis::cmd("PUBLISH")
-            .arg(&*self.channel)
-            .arg(text)
-            .query_async(redis)
-            .await
+        store.publish_price(&text).await
     }
 
     /// The subscriber loop: connect, subscribe, forward; after any loss wait
-    /// `delay` and start over, until shutdown.
-    pub async fn run(
-        self,
-        client: redis::Client,
-        timeout: Duration,
-        delay: Duration,
-        shutdown: Shutdown,
-    ) {
+    /// `redis.resubscribe_delay` and start over, until shutdown.
+    pub async fn run(self, store: Store, shutdown: Shutdown) {
         loop {
             let session = async {
-                let mut pubsub = tokio::time::timeout(timeout, client.get_async_pubsub())
-                    .await
-                    .map_err(|_| "connect timed out".to_owned())?
-                    .map_err(|err| err.to_string())?;
-                tokio::time::timeout(timeout, pubsub.subscribe(&*self.channel))
-                    .await
-                    .map_err(|_| "subscribe timed out".to_owned())?
-                    .map_err(|err| err.to_string())?;
+                let mut messages = store.subscribe_prices().await?;
                 self.subscribed.store(true, Ordering::SeqCst);
-                tracing::info!(channel = %self.channel, "subscribed to price changes");
-                let mut messages = pubsub.into_on_message();
-                while let Some(message) = messages.next().await {
-                    let Ok(payload) = message.get_payload::<String>() else {
-                        continue;
-                    };
+                tracing::info!(channel = %store.price_channel(), "subscribed to price changes");
+                while let Some(payload) = messages.next().await {
                     match serde_json::from_str::<PriceChange>(&payload) {
                         Ok(change) => {
                             self.received.fetch_add(1, Ordering::Relaxed);
@@ -120,9 +94,9 @@ impl Prices {
                         }
                     }
                 }
-                Err::<(), String>("subscription connection closed".to_owned())
+                Err(StoreError::from_message("subscription connection closed"))
             };
-            let outcome = tokio::select! {
+            let outcome: Result<(), StoreError> = tokio::select! {
                 outcome = session => outcome,
                 () = shutdown.wait() => return,
             };
@@ -131,7 +105,7 @@ impl Prices {
                 tracing::warn!(%reason, "price subscriber lost Redis; resubscribing");
             }
             tokio::select! {
-                () = tokio::time::sleep(delay) => {}
+                () = tokio::time::sleep(store.resubscribe_delay()) => {}
                 () = shutdown.wait() => return,
             }
         }

@@ -1,7 +1,5 @@
 //! The app's fault scenarios beyond the kit's latency and errors.
 
-use poem::Request;
-use service_kit::faults::middleware::decision;
 use service_kit::faults::{Catalog, ScenarioInfo};
 
 /// Request coalescing is off: every concurrent miss calls the origin.
@@ -26,8 +24,3 @@ pub const CATALOG: Catalog = &[
         description: "affected cache fills expire after scenarios.short_ttl: the hit ratio collapses, SET and origin calls per request rise",
     },
 ];
-
-/// Whether `name` is active for this request.
-pub fn active(req: &Request, name: &str) -> bool {
-    decision(req).is_some_and(|d| d.is_active(name))
-}

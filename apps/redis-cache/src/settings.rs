@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use redis::IntoConnectionInfo;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::config::ServerSettings;
 use service_kit::faults::FaultSettings;
@@ -37,13 +36,6 @@ pub struct Settings {
     pub admin: AdminSettings,
 }
 
-impl Settings {
-    /// Loads defaults, `APP_CONFIG_FILE` and `APP__*` variables, or exits naming the bad key.
-    pub fn load_or_exit() -> Self {
-        service_kit::config::load_or_exit(env!("CARGO_PKG_NAME"), DEFAULTS)
-    }
-}
-
 /// `redis.*`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
@@ -66,19 +58,9 @@ pub struct RedisSettings {
     /// Pause before the subscriber reconnects.
     #[serde(with = "humantime_serde")]
     pub resubscribe_delay: Duration,
-}
-
-impl RedisSettings {
-    /// A client for this server (plaintext; nothing connects yet).
-    pub fn client(&self) -> redis::RedisResult<redis::Client> {
-        let info = (self.host.clone(), self.port).into_connection_info()?;
-        let mut redis = info.redis_settings().clone().set_db(self.db);
-        let password = self.password.expose_secret();
-        if !password.is_empty() {
-            redis = redis.set_password(password);
-        }
-        redis::Client::open(info.set_redis_settings(redis))
-    }
+    /// Age at which the command connection is replaced by a fresh one.
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age: Duration,
 }
 
 /// `origin.*`.
@@ -148,18 +130,7 @@ mod tests {
         assert_eq!(settings.server.port, 8082);
         assert_eq!(settings.cache.ttl, Duration::from_secs(60));
         assert!(settings.faults.scenarios.contains_key("cache_stampede"));
-        assert!(settings.redis.client().is_ok());
-    }
-
-    #[test]
-    fn a_password_is_sent() {
-        let mut settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
-        settings.redis.password = "s3cret".to_owned().into();
-        let client = settings.redis.client().unwrap();
-        assert_eq!(
-            client.get_connection_info().redis_settings().password(),
-            Some("s3cret")
-        );
+        assert_eq!(settings.redis.max_connection_age, Duration::from_secs(300));
     }
 
     #[test]

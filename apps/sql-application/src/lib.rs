@@ -2,10 +2,6 @@
 //! SQL traffic — transactional writes, JOINs versus N+1 listings, a slow report,
 //! and an exhausted pool.
 
-/// The app's name, in logs and in its OBI service name.
-pub const APP_NAME: &str = "sql-application";
-
-pub mod db;
 pub mod domain;
 pub mod error;
 pub mod model;

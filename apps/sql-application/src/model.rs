@@ -1,13 +1,13 @@
 //! The records the API returns, as the store reads them: one definition serves the
-//! SQL row mapping (`FromRow`), the JSON document (`Object`) and the idempotency
-//! store (`serde`), so the three cannot drift apart.
+//! JSON document (`Object`), the idempotency store (`serde`) and the row mapping
+//! (`store::rows`, next to the queries), so they cannot drift apart.
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
 /// A product in the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Object, sqlx::FromRow, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct Product {
     /// Server-assigned id.
     pub id: i64,
@@ -26,7 +26,7 @@ pub struct Product {
 }
 
 /// A customer.
-#[derive(Debug, Clone, PartialEq, Eq, Object, sqlx::FromRow, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct Customer {
     /// Server-assigned id.
     pub id: i64,
@@ -39,7 +39,7 @@ pub struct Customer {
 }
 
 /// One line of an order, with the price paid.
-#[derive(Debug, Clone, PartialEq, Eq, Object, sqlx::FromRow, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct OrderItem {
     /// The product.
     pub product_id: i64,
@@ -67,7 +67,7 @@ pub struct Order {
 }
 
 /// One product's sales in the report window.
-#[derive(Debug, Clone, PartialEq, Eq, Object, sqlx::FromRow, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct SalesRow {
     /// The product.
     pub product_id: i64,

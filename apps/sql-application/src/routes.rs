@@ -1,5 +1,5 @@
 //! The HTTP API (poem-openapi), one module per resource, and what every handler
-//! shares: the state, paging, and problem+json for errors poem raises itself.
+//! shares: the state, paging, and the error statuses each kind of operation documents.
 
 pub mod customers;
 pub mod orders;
@@ -10,11 +10,41 @@ use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::{OpenApiService, Tags};
+use service_kit::faults::middleware::is_active;
+use service_kit::problem::status::{
+    BAD_REQUEST, CONFLICT, INTERNAL, NOT_FOUND, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+};
 
-use crate::db::Pool;
 use crate::domain::parse_cursor;
-use crate::error::ApiError;
-use crate::settings::Settings;
+use crate::error::{ApiError, Errors};
+use crate::scenarios::POOL_EXHAUSTION;
+use crate::settings::{DEFAULTS, Settings};
+use crate::store::{self, Pool};
+
+/// What writing a resource from a JSON body can answer: an unreadable body or
+/// parameter, a conflict with the stored state, another content type, invalid fields,
+/// a bug, PostgreSQL away.
+pub type CreateErrors = Errors<
+    { BAD_REQUEST | CONFLICT | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | INTERNAL | UNAVAILABLE },
+>;
+/// What replacing a resource can answer: as creating, and 404.
+pub type UpdateErrors = Errors<
+    {
+        BAD_REQUEST
+            | NOT_FOUND
+            | CONFLICT
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | INTERNAL
+            | UNAVAILABLE
+    },
+>;
+/// What reading one resource can answer.
+pub type GetErrors = Errors<{ BAD_REQUEST | NOT_FOUND | INTERNAL | UNAVAILABLE }>;
+/// What a listing or a report can answer.
+pub type ListErrors = Errors<{ BAD_REQUEST | INTERNAL | UNAVAILABLE }>;
+/// What deleting can answer: 409 when other rows still reference the resource.
+pub type DeleteErrors = Errors<{ BAD_REQUEST | NOT_FOUND | CONFLICT | INTERNAL | UNAVAILABLE }>;
 
 /// What handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -26,9 +56,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs before a handler's own database work: plays `pool_exhaustion` if active.
+    /// Runs before a handler's own database work: plays `pool_exhaustion` if active
+    /// (holds a pooled connection for `scenarios.pool_hold` first).
     async fn prelude(&self, req: &Request) -> Result<(), ApiError> {
-        crate::scenarios::hold_connection(req, &self.pool, self.settings.scenarios.pool_hold).await
+        if is_active(req, POOL_EXHAUSTION) {
+            store::hold_connection(&self.pool, self.settings.scenarios.pool_hold).await?;
+        }
+        Ok(())
     }
 
     /// The page size asked for, 20 by default, within `1..=orders.max_page_size`.
@@ -87,8 +121,19 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
             orders::OrdersApi { state: state.clone() },
             reports::ReportsApi { state },
         ),
-        "sql-application",
+        env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
     )
     .description("Orders service on PostgreSQL: customers, products, transactional orders with idempotency keys, listings and a sales report.")
+}
+
+/// The OpenAPI document as served with the built-in defaults (what `openapi.json` holds).
+pub fn openapi_document() -> String {
+    let settings: Settings = service_kit::config::load_from(DEFAULTS, None, [])
+        .unwrap_or_else(|err| panic!("the built-in defaults must load: {err}"));
+    let state = AppState {
+        pool: store::pool(&settings.database),
+        settings: Arc::new(settings),
+    };
+    format!("{}\n", api(state).spec())
 }

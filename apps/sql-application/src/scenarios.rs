@@ -1,12 +1,6 @@
-//! The app's fault scenarios beyond the kit's latency and errors, and the one that
-//! acts before a handler's own work (`pool_exhaustion`).
+//! The app's fault scenarios beyond the kit's latency and errors.
 
-use crate::db::Pool;
-use poem::Request;
-use service_kit::faults::middleware::decision;
 use service_kit::faults::{Catalog, ScenarioInfo};
-
-use crate::error::ApiError;
 
 /// List orders with one query per order for their items instead of one JOIN.
 pub const N_PLUS_ONE: &str = "n_plus_one";
@@ -30,24 +24,3 @@ pub const CATALOG: Catalog = &[
         description: "every affected request first holds a pooled connection in pg_sleep: the pool runs dry, other requests wait acquire_timeout and get 503 (database-unavailable)",
     },
 ];
-
-/// Whether `name` is active for this request.
-pub fn active(req: &Request, name: &str) -> bool {
-    decision(req).is_some_and(|d| d.is_active(name))
-}
-
-/// Plays `pool_exhaustion` when it is active for this request: holds one pooled
-/// connection for `hold` before the handler does its own work.
-pub async fn hold_connection(
-    req: &Request,
-    pool: &Pool,
-    hold: std::time::Duration,
-) -> Result<(), ApiError> {
-    if active(req, POOL_EXHAUSTION) {
-        sqlx::query("SELECT pg_sleep($1)")
-            .bind(hold.as_secs_f64())
-            .execute(&mut *pool.acquire().await?)
-            .await?;
-    }
-    Ok(())
-}

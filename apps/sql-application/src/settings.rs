@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::config::ServerSettings;
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
-use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 /// Every key with its default value, embedded in the binary.
 pub const DEFAULTS: &str = include_str!("../config/default.yaml");
@@ -28,13 +27,6 @@ pub struct Settings {
     pub faults: FaultSettings,
     /// The admin endpoint.
     pub admin: AdminSettings,
-}
-
-impl Settings {
-    /// Loads defaults, `APP_CONFIG_FILE` and `APP__*` variables, or exits naming the bad key.
-    pub fn load_or_exit() -> Self {
-        service_kit::config::load_or_exit(env!("CARGO_PKG_NAME"), DEFAULTS)
-    }
 }
 
 /// `database.*`: where PostgreSQL is and how the pool behaves.
@@ -70,24 +62,6 @@ pub struct DatabaseSettings {
     pub migrate: bool,
 }
 
-impl DatabaseSettings {
-    /// Connection options: plaintext (`sslmode=disable`), with the statement timeout.
-    pub fn connect_options(&self) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .host(&self.host)
-            .port(self.port)
-            .username(&self.user)
-            .password(self.password.expose_secret())
-            .database(&self.name)
-            .ssl_mode(PgSslMode::Disable)
-            .application_name(env!("CARGO_PKG_NAME"))
-            .options([(
-                "statement_timeout",
-                format!("{}ms", self.statement_timeout.as_millis()),
-            )])
-    }
-}
-
 /// `orders.*`: request limits.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrdersSettings {
@@ -113,12 +87,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_defaults_load_and_are_plaintext() {
+    fn the_defaults_load() {
         let settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
         assert_eq!(settings.server.port, 8081);
         assert_eq!(settings.database.max_lifetime, Duration::from_secs(300));
-        let options = settings.database.connect_options();
-        assert!(matches!(options.get_ssl_mode(), PgSslMode::Disable));
         assert!(settings.faults.scenarios.contains_key("n_plus_one"));
     }
 

@@ -1,47 +1,129 @@
-//! The entry point every app binary shares: JSON logs, the shutdown signal, build,
-//! serve until SIGTERM or Ctrl-C, drain, and an exit code that says what happened.
-//!
-//! An app's `main.rs` is then one call:
+//! The application every app is: one [`Application`] built from the app's routes (an
+//! OpenAPI service or a gRPC endpoint), its readiness checks, its background tasks
+//! and what it must do last, around the same skeleton — the fault model and its admin
+//! endpoint, `/healthz` and `/readyz`, problem+json for every HTTP error, a bound
+//! listener (port 0 in tests), serving until shutdown, a bounded drain, the tasks
+//! stopped and awaited. And [`main`], the binary's entry point, so that every app's
+//! `main.rs` is one call:
 //!
 //! ```ignore
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
-//!     service_kit::app::main(APP_NAME, |shutdown| {
-//!         Application::build(Settings::load_or_exit(), shutdown)
-//!     })
-//!     .await
+//!     service_kit::app::main(env!("CARGO_PKG_NAME"), settings::DEFAULTS, startup::build).await
 //! }
 //! ```
 
-use std::fmt::Display;
+mod builder;
+
 use std::future::Future;
+use std::io;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use poem::endpoint::BoxEndpoint;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+
+pub use builder::Builder;
+
+use crate::faults::Faults;
+use crate::faults::admin::AdminSettings;
+use crate::server;
 use crate::shutdown::Shutdown;
+use crate::tasks::Tasks;
 
-/// A built, bound application that serves until its shutdown signal fires.
-pub trait App {
-    /// The port it listens on (logged at start).
-    fn port(&self) -> u16;
-
-    /// Serves until the shutdown signal, then drains.
-    fn run_until_stopped(self) -> impl Future<Output = std::io::Result<()>> + Send;
+/// A built app: bound, its tasks running, not serving yet. `S` is what the app hands
+/// its tests (its store, its counters), `()` when they need nothing.
+pub struct Application<S = ()> {
+    name: &'static str,
+    listener: TcpListener,
+    port: u16,
+    endpoint: BoxEndpoint<'static>,
+    shutdown: Shutdown,
+    drain: Duration,
+    tasks: Tasks,
+    on_stop: Vec<BoxFuture<'static, ()>>,
+    state: S,
 }
 
-/// Runs an app binary: initialises JSON logs, installs the SIGTERM/Ctrl-C shutdown,
-/// builds the app with `build` (which loads its settings; an invalid setting exits 2
-/// there, naming the key), serves it and drains. Exits 1 when the app cannot start or
-/// serving fails, 0 after a clean drain.
-pub async fn main<A, E, F, Fut>(name: &str, build: F) -> ExitCode
+impl<S> std::fmt::Debug for Application<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("name", &self.name)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Starts building the app `name` (its package name: logs, the `WWW-Authenticate`
+    /// realm) that stops when `shutdown` fires, with its fault model and the admin
+    /// endpoint that switches it.
+    pub fn builder(
+        name: &'static str,
+        shutdown: Shutdown,
+        faults: Faults,
+        admin: &AdminSettings,
+    ) -> Builder {
+        Builder::new(name, shutdown, faults, admin)
+    }
+}
+
+impl<S> Application<S> {
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What the app hands its tests.
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// The same app handing `state` to its tests.
+    pub fn with_state<T>(self, state: T) -> Application<T> {
+        Application {
+            name: self.name,
+            listener: self.listener,
+            port: self.port,
+            endpoint: self.endpoint,
+            shutdown: self.shutdown,
+            drain: self.drain,
+            tasks: self.tasks,
+            on_stop: self.on_stop,
+            state,
+        }
+    }
+
+    /// Serves until shutdown, drains in-flight requests for `server.drain_timeout`,
+    /// stops the background tasks (waiting for them as long again at most), then runs
+    /// the app's last steps (closing pools, flushing producers) in order.
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        let served = server::serve(self.listener, self.endpoint, self.shutdown, self.drain).await;
+        self.tasks.stop(self.drain).await;
+        for last in self.on_stop {
+            last.await;
+        }
+        tracing::info!("{} stopped", self.name);
+        served
+    }
+}
+
+/// Runs an app binary: JSON logs, its settings (the built-in `defaults`, the file
+/// named by `APP_CONFIG_FILE`, `APP__*` variables; a bad key exits 2 naming it), the
+/// SIGTERM/Ctrl-C shutdown, `build`, then serving until shutdown and draining. Exits
+/// 1 when the app cannot start or serving fails, 0 after a clean drain.
+pub async fn main<Settings, S, F, Fut>(name: &'static str, defaults: &str, build: F) -> ExitCode
 where
-    A: App,
-    E: Display,
-    F: FnOnce(Shutdown) -> Fut,
-    Fut: Future<Output = Result<A, E>>,
+    Settings: DeserializeOwned,
+    F: FnOnce(Settings, Shutdown) -> Fut,
+    Fut: Future<Output = anyhow::Result<Application<S>>>,
 {
     crate::logging::init();
+    let settings: Settings = crate::config::load_or_exit(name, defaults);
     let shutdown = Shutdown::on_signals();
-    let app = match build(shutdown).await {
+    let app = match build(settings, shutdown).await {
         Ok(app) => app,
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "cannot start");
@@ -51,10 +133,7 @@ where
     };
     tracing::info!(port = app.port(), "{name} listening");
     match app.run_until_stopped().await {
-        Ok(()) => {
-            tracing::info!("{name} stopped");
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "server failed");
             ExitCode::FAILURE
@@ -64,68 +143,48 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use poem::Route;
+    use serde::Deserialize;
 
     use super::*;
+    use crate::config::ServerSettings;
+    use crate::faults::{Catalog, FaultSettings};
 
-    struct Fake {
-        outcome: std::io::Result<()>,
-        ran: Arc<AtomicBool>,
+    const CATALOG: Catalog = &[];
+    const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
+
+    #[derive(Debug, Deserialize)]
+    struct Settings {
+        server: ServerSettings,
     }
 
-    impl App for Fake {
-        fn port(&self) -> u16 {
-            8080
-        }
-
-        async fn run_until_stopped(self) -> std::io::Result<()> {
-            self.ran.store(true, Ordering::SeqCst);
-            self.outcome
-        }
+    fn builder(shutdown: &Shutdown) -> Builder {
+        let faults = Faults::new(FaultSettings::default(), CATALOG).unwrap();
+        let admin = AdminSettings {
+            token: "t".to_owned().into(),
+        };
+        Application::builder("test-app", shutdown.clone(), faults, &admin)
     }
 
-    fn fake(outcome: std::io::Result<()>) -> (Fake, Arc<AtomicBool>) {
-        let ran = Arc::new(AtomicBool::new(false));
-        (
-            Fake {
-                outcome,
-                ran: ran.clone(),
+    #[tokio::test]
+    async fn main_exits_zero_after_a_clean_drain_and_one_when_the_app_cannot_start() {
+        let code = main(
+            "test-app",
+            DEFAULTS,
+            |settings: Settings, shutdown| async move {
+                let app = builder(&shutdown)
+                    .bind_grpc(&settings.server, Route::new())
+                    .await?;
+                shutdown.trigger();
+                Ok(app)
             },
-            ran,
         )
-    }
-
-    #[tokio::test]
-    async fn a_clean_run_exits_zero() {
-        let (app, ran) = fake(Ok(()));
-        let code = main("fake", |_| async { Ok::<_, String>(app) }).await;
-        assert_eq!(code, ExitCode::SUCCESS);
-        assert!(ran.load(Ordering::SeqCst));
-    }
-
-    #[tokio::test]
-    async fn an_app_that_cannot_start_exits_one_without_serving() {
-        let code = main("fake", |_| async { Err::<Fake, _>("port taken") }).await;
-        assert_eq!(code, ExitCode::FAILURE);
-    }
-
-    #[tokio::test]
-    async fn a_serving_failure_exits_one() {
-        let (app, ran) = fake(Err(std::io::Error::other("accept failed")));
-        let code = main("fake", |_| async { Ok::<_, String>(app) }).await;
-        assert_eq!(code, ExitCode::FAILURE);
-        assert!(ran.load(Ordering::SeqCst));
-    }
-
-    #[tokio::test]
-    async fn build_gets_the_shutdown_signal() {
-        let (app, _) = fake(Ok(()));
-        let code = main("fake", |shutdown: Shutdown| async move {
-            assert!(!shutdown.is_triggered());
-            Ok::<_, String>(app)
-        })
         .await;
         assert_eq!(code, ExitCode::SUCCESS);
+        let code = main("test-app", DEFAULTS, |_: Settings, _| async {
+            Err::<Application, _>(anyhow::anyhow!("port taken"))
+        })
+        .await;
+        assert_eq!(code, ExitCode::FAILURE);
     }
 }

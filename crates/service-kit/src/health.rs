@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::{BoxFuture, join_all};
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use serde::Serialize;
 
 use crate::shutdown::Shutdown;
@@ -91,6 +91,12 @@ impl Readiness {
         }
     }
 
+    /// Each check gets `timeout` to answer from now on.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Adds a check whose failure makes the app not ready.
     pub fn required<F, Fut>(self, name: &'static str, check: F) -> Self
     where
@@ -160,12 +166,12 @@ impl Readiness {
     }
 }
 
-/// `/healthz` and `/readyz`.
-pub fn routes(readiness: Readiness) -> impl Endpoint {
-    Route::new()
+/// Mounts `/healthz` and `/readyz` on an app's routes: the one place every app's
+/// probes are mounted (by `app::Builder`).
+pub fn mount(routes: Route, readiness: Readiness) -> Route {
+    routes
         .at("/healthz", get(healthz))
-        .at("/readyz", get(readyz))
-        .data(readiness)
+        .at("/readyz", get(readyz).data(readiness))
 }
 
 #[handler]
@@ -191,6 +197,10 @@ mod tests {
     use poem::test::TestClient;
 
     use super::*;
+
+    fn routes(readiness: Readiness) -> Route {
+        mount(Route::new(), readiness)
+    }
 
     fn readiness(shutdown: &Shutdown) -> Readiness {
         Readiness::new(shutdown.clone(), Duration::from_millis(50))

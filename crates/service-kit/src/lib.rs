@@ -1,5 +1,7 @@
-//! The kit every obi-examples service is built from: layered configuration, JSON logs,
-//! health endpoints, graceful shutdown, the fault model, and problem+json errors.
+//! The kit every obi-examples service is built from: the application skeleton
+//! ([`app`]: routes, probes, admin, background tasks, serve, drain), layered
+//! configuration, JSON logs, health endpoints, graceful shutdown, the fault model, and
+//! problem+json errors.
 //!
 //! Nothing here exports telemetry: every span and metric of our services comes from
 //! OBI, outside the process. Logs are the only signal an app emits itself.
@@ -12,3 +14,4 @@ pub mod logging;
 pub mod problem;
 pub mod server;
 pub mod shutdown;
+pub mod tasks;

@@ -1,10 +1,21 @@
 //! RFC 9457 problem details (`application/problem+json`): the one shape every
-//! client-visible error of our HTTP apps takes.
+//! client-visible error of our HTTP apps takes. [`Problem`] is the answer;
+//! [`ProblemDoc`] and [`FieldProblem`] are its schema in the OpenAPI documents;
+//! [`documented`] lets each operation document only the statuses it can answer;
+//! [`middleware`] gives the errors poem raises itself the same shape.
+
+pub mod documented;
+pub mod middleware;
+
+use std::fmt;
 
 use poem::http::{StatusCode, header};
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+pub use documented::{Documented, DocumentedError, status};
+pub use middleware::Problems;
 
 /// The media type of a problem document.
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -52,6 +63,31 @@ impl Problem {
             extensions: Map::new(),
             headers: Vec::new(),
         }
+    }
+
+    /// 422 `validation`, naming every invalid field in `detail` and listing them in
+    /// `errors`.
+    pub fn validation(errors: &[FieldProblem]) -> Self {
+        let detail: Vec<String> = errors.iter().map(FieldProblem::to_string).collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Invalid request",
+        )
+        .with_detail(detail.join("; "))
+        .with("errors", errors)
+    }
+
+    /// 400 `bad-parameter`: one query, path or header parameter could not be used.
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
+        let error = FieldProblem::new(field, message);
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-parameter",
+            "Invalid parameter",
+        )
+        .with_detail(error.to_string())
+        .with("errors", [&error])
     }
 
     /// Adds the request-specific explanation.
@@ -112,13 +148,31 @@ pub struct ProblemDoc {
     pub errors: Option<Vec<FieldProblem>>,
 }
 
+// What every validation of every app reports, one per field at fault, so that a 422
+// (or a 400 for a parameter) names them all.
 /// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, poem_openapi::Object)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, poem_openapi::Object)]
 pub struct FieldProblem {
-    /// JSON path of the field.
+    /// JSON path of the field (or the parameter's name).
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.message)
+    }
 }
 
 impl ProblemDoc {
@@ -139,109 +193,9 @@ impl ProblemDoc {
     }
 }
 
-/// An `around` middleware that turns the errors poem answers by itself (unknown
-/// route, wrong method, unparsable body or parameter, ...) into problem documents,
-/// so that every 4xx and 5xx of an app is problem+json. Answers that already are
-/// problem+json, and successes, pass through unchanged.
-///
-/// ```ignore
-/// Route::new().nest("/api", api).around(service_kit::problem::problem_errors)
-/// ```
-pub async fn problem_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let response = match next.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) => err.into_response(),
-    };
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(CONTENT_TYPE));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return Ok(response);
-    }
-    let detail = response.into_body().into_string().await.unwrap_or_default();
-    let mut problem = Problem::status(status);
-    if !detail.is_empty() {
-        problem = problem.with_detail(detail);
-    }
-    Ok(problem.into_response())
-}
-
 #[cfg(test)]
 mod tests {
-    use poem::test::TestClient;
-    use poem::{EndpointExt, Route, handler};
-
     use super::*;
-
-    #[handler]
-    fn fine() -> &'static str {
-        "fine"
-    }
-
-    #[handler]
-    fn teapot() -> poem::Result<()> {
-        Err(poem::Error::from_string(
-            "short and stout",
-            StatusCode::IM_A_TEAPOT,
-        ))
-    }
-
-    #[handler]
-    fn own_problem() -> Problem {
-        Problem::new(StatusCode::CONFLICT, "taken", "Already taken").with_detail("sku 7")
-    }
-
-    fn app() -> impl Endpoint {
-        Route::new()
-            .at("/ok", fine)
-            .at("/teapot", teapot)
-            .at("/own", own_problem)
-            .around(problem_errors)
-    }
-
-    #[tokio::test]
-    async fn poem_errors_become_status_problems_with_their_message() {
-        let client = TestClient::new(app());
-        let response = client.get("/teapot").send().await;
-        response.assert_status(StatusCode::IM_A_TEAPOT);
-        response.assert_content_type(CONTENT_TYPE);
-        let body = response.json().await;
-        body.value()
-            .object()
-            .get("type")
-            .assert_string("about:blank");
-        body.value()
-            .object()
-            .get("detail")
-            .assert_string("short and stout");
-    }
-
-    #[tokio::test]
-    async fn an_unknown_route_is_a_problem_too() {
-        let client = TestClient::new(app());
-        let response = client.get("/nowhere").send().await;
-        response.assert_status(StatusCode::NOT_FOUND);
-        response.assert_content_type(CONTENT_TYPE);
-    }
-
-    #[tokio::test]
-    async fn problems_and_successes_pass_through_unchanged() {
-        let client = TestClient::new(app());
-        let own = client.get("/own").send().await;
-        own.assert_status(StatusCode::CONFLICT);
-        own.json()
-            .await
-            .value()
-            .object()
-            .get("type")
-            .assert_string("urn:obi-examples:problem:taken");
-        let answer = client.get("/ok").send().await;
-        answer.assert_status_is_ok();
-        answer.assert_text("fine").await;
-    }
 
     #[tokio::test]
     async fn a_problem_renders_as_problem_json_with_its_headers() {
@@ -269,6 +223,26 @@ mod tests {
                 "retry_after_seconds": 3,
             })
         );
+    }
+
+    #[test]
+    fn a_validation_problem_names_every_field() {
+        let problem = Problem::validation(&[
+            FieldProblem::new("type", "is required"),
+            FieldProblem::new("items[1].quantity", "must be positive"),
+        ]);
+        assert_eq!(problem.status, 422);
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("`type`: is required; `items[1].quantity`: must be positive")
+        );
+        assert_eq!(
+            problem.extensions["errors"][1]["field"],
+            "items[1].quantity"
+        );
+        let parameter = Problem::bad_parameter("limit", "must be between 1 and 100");
+        assert_eq!(parameter.kind, "urn:obi-examples:problem:bad-parameter");
+        assert_eq!(parameter.extensions["errors"][0]["field"], "limit");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
 /// Talks to an app listening on `127.0.0.1:<port>`. Every request either answers or
@@ -94,9 +94,32 @@ impl HttpClient {
     }
 }
 
-/// Asserts a problem+json answer with `status` and problem `kind` (a slug of
-/// `urn:obi-examples:problem:<kind>`, or `about:blank`); returns the body.
-pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) -> Value {
+/// Asserts that the kit's per-request fault headers apply to the request `make`
+/// builds (anew for each try): `x-fault-delay: 300ms` delays it, and it still answers
+/// `ok`; `x-fault-error: 503` answers an `injected-fault` problem instead; an unknown
+/// `x-fault-scenario` is a 400 `invalid-fault-header` naming the header.
+pub async fn assert_fault_headers_apply(make: impl Fn() -> RequestBuilder, ok: StatusCode) {
+    let started = Instant::now();
+    let delayed = make()
+        .header("x-fault-delay", "300ms")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delayed.status(), ok);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let failed = make().header("x-fault-error", "503").send().await.unwrap();
+    assert_problem(failed, StatusCode::SERVICE_UNAVAILABLE, "injected-fault").await;
+    let unknown = make()
+        .header("x-fault-scenario", "no_such_fault")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(unknown, StatusCode::BAD_REQUEST, "invalid-fault-header").await;
+    assert_eq!(body["header"], "x-fault-scenario", "{body}");
+}
+
+/// Asserts a problem+json answer with `status`, of any kind; returns the body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     let content_type = response.headers()["content-type"]
         .to_str()
@@ -107,14 +130,33 @@ pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) 
         "{content_type}"
     );
     let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    body
+}
+
+/// Asserts a problem+json answer with `status` and problem `kind` (a slug of
+/// `urn:obi-examples:problem:<kind>`, or `about:blank`); returns the body.
+pub async fn assert_problem(response: Response, status: StatusCode, kind: &str) -> Value {
+    let body = problem(response, status).await;
     let expected = if kind == "about:blank" {
         kind.to_owned()
     } else {
         format!("urn:obi-examples:problem:{kind}")
     };
     assert_eq!(body["type"], expected, "{body}");
-    assert_eq!(body["status"], status.as_u16(), "{body}");
     body
+}
+
+/// The fields a validation or parameter problem names in `errors`, sorted.
+pub fn fields(problem: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|error| error["field"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    fields.sort();
+    fields
 }
 
 /// Runs `cleanup` to completion on a thread with a runtime of its own, and waits
@@ -138,6 +180,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fields_of_a_problem_are_listed_sorted() {
+        let body = serde_json::json!({"errors": [{"field": "sku"}, {"field": "name"}]});
+        assert_eq!(fields(&body), ["name", "sku"]);
+        assert!(fields(&serde_json::json!({})).is_empty());
+    }
 
     #[test]
     fn urls_are_absolute_on_loopback() {

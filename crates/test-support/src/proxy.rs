@@ -1,8 +1,9 @@
 //! A TCP proxy that a test puts between an app and its backing service, to make
 //! the service "go away" (`cut`) and "come back" (`restore`) without touching the
-//! shared server other tests use, and optionally to watch what the app sends.
+//! shared server other tests use, to count the connections the app opens and closes,
+//! and optionally to watch what the app sends.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,6 +19,8 @@ type InspectorFactory = Arc<dyn Fn() -> Inspector + Send + Sync>;
 struct Shared {
     up: AtomicBool,
     connections: Mutex<Vec<AbortHandle>>,
+    opened: AtomicUsize,
+    open: Arc<AtomicUsize>,
 }
 
 /// A running proxy; stops (and closes its connections) when dropped.
@@ -71,7 +74,10 @@ impl Proxy {
                 }
                 let upstream = upstream.clone();
                 let inspector = factory();
+                state.opened.fetch_add(1, Ordering::SeqCst);
+                let open = Open::count(&state.open);
                 let task = tokio::spawn(async move {
+                    let _open = open;
                     if let Ok(server) = TcpStream::connect(upstream).await {
                         pipe(client, server, inspector).await;
                     }
@@ -108,6 +114,32 @@ impl Proxy {
     /// Accepts connections again, like the service coming back.
     pub fn restore(&self) {
         self.shared.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Connections the app opened through the proxy so far.
+    pub fn opened(&self) -> usize {
+        self.shared.opened.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now (until the app or the server closes them).
+    pub fn open(&self) -> usize {
+        self.shared.open.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts one open connection while it lives (also when its task is aborted).
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn count(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        Self(open.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -184,6 +216,26 @@ mod tests {
         .await;
         assert_eq!(round_trip(proxy.port, b"hello").await.unwrap(), b"hello");
         assert_eq!(seen.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn connections_are_counted_while_open_and_in_total() {
+        let upstream = echo_server().await;
+        let proxy = Proxy::start(("127.0.0.1".into(), upstream)).await;
+        let mut first = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        first.write_all(b"x").await.unwrap();
+        let mut byte = [0u8; 1];
+        first.read_exact(&mut byte).await.unwrap();
+        assert_eq!((proxy.opened(), proxy.open()), (1, 1));
+        drop(first);
+        assert_eq!(round_trip(proxy.port, b"y").await.unwrap(), b"y");
+        for _ in 0..100 {
+            if proxy.open() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!((proxy.opened(), proxy.open()), (2, 0));
     }
 
     #[tokio::test]

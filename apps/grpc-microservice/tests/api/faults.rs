@@ -22,7 +22,7 @@ fn get(pairs: &[(&str, &str)]) -> Request<GetStockRequest> {
 
 #[tokio::test]
 async fn an_error_header_becomes_the_matching_grpc_status() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     for (http, grpc) in [
         ("503", Code::Unavailable),
@@ -38,7 +38,7 @@ async fn an_error_header_becomes_the_matching_grpc_status() {
 
 #[tokio::test]
 async fn bad_fault_headers_are_invalid_arguments() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     for (name, value) in [
         ("x-fault-delay", "soon"),
@@ -53,7 +53,7 @@ async fn bad_fault_headers_are_invalid_arguments() {
 
 #[tokio::test]
 async fn a_delay_beyond_the_deadline_is_deadline_exceeded() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let started = Instant::now();
     let late = client
@@ -70,7 +70,7 @@ async fn a_delay_beyond_the_deadline_is_deadline_exceeded() {
 async fn a_deadline_storm_times_out_callers_with_deadlines() {
     let mut settings = settings();
     settings.grpc.storm_delay = Duration::from_millis(300);
-    let app = spawn_with(settings).await;
+    let mut app = spawn_with(settings).await;
     let client = app.client();
     let storm = client
         .get_stock(get(&[
@@ -90,7 +90,7 @@ async fn a_deadline_storm_times_out_callers_with_deadlines() {
 
 #[tokio::test]
 async fn a_stalled_stream_sends_one_message_then_waits_for_the_deadline() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let mut req = Request::new(WatchStockRequest {
         skus: vec!["SKU-00001".into(), "SKU-00002".into()],
         watch_ms: 0,
@@ -100,7 +100,7 @@ async fn a_stalled_stream_sends_one_message_then_waits_for_the_deadline() {
     req.metadata_mut().insert("grpc-timeout", "300m");
     let mut watch = app.client().watch_stock(req).await.unwrap().into_inner();
     assert!(watch.next().await.unwrap().is_ok());
-    app.store.put("SKU-00002", 5);
+    app.state.put("SKU-00002", 5);
     let end = tokio::time::timeout(Duration::from_secs(3), watch.next())
         .await
         .unwrap()
@@ -113,7 +113,7 @@ async fn a_stalled_stream_sends_one_message_then_waits_for_the_deadline() {
 async fn the_in_flight_limit_answers_resource_exhausted() {
     let mut settings = settings();
     settings.grpc.max_in_flight = 1;
-    let app = spawn_with(settings).await;
+    let mut app = spawn_with(settings).await;
     let client = app.client();
     let slow = {
         let client = client.clone();
@@ -131,8 +131,8 @@ async fn the_in_flight_limit_answers_resource_exhausted() {
 
 #[tokio::test]
 async fn the_admin_endpoint_switches_error_statuses() {
-    let app = spawn().await;
-    let http = app.http();
+    let mut app = spawn().await;
+    let http = &app.client;
     let url = format!("{}/admin/faults/errors", app.uri());
     let response = http
         .put(&url)

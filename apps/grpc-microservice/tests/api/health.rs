@@ -18,7 +18,7 @@ fn check(service: &str) -> Request<HealthCheckRequest> {
 
 #[tokio::test]
 async fn grpc_health_serves_the_inventory_and_the_whole_server() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let health = app.health();
     for service in ["inventory.v1.Inventory", ""] {
         let answer = health.check(check(service)).await.unwrap().into_inner();
@@ -37,10 +37,10 @@ async fn grpc_health_serves_the_inventory_and_the_whole_server() {
 
 #[tokio::test]
 async fn http_probes_share_the_grpc_port() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     for path in ["/healthz", "/readyz"] {
         let response = app
-            .http()
+            .client
             .get(format!("{}{path}", app.uri()))
             .send()
             .await
@@ -52,7 +52,7 @@ async fn http_probes_share_the_grpc_port() {
 
 #[tokio::test]
 async fn reflection_lists_the_services_and_serves_the_inventory_file() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let requests = vec![
         ServerReflectionRequest {
             host: String::new(),

@@ -1,15 +1,17 @@
-//! Starting the app on a free loopback port and building clients for it.
+//! Starting the app on a free loopback port (test-support's harness) and building
+//! gRPC clients for it: poem's `TestClient` speaks HTTP/1.1 only, so the generated
+//! clients talk to the real port. Probes and admin calls use the HTTP client the
+//! harness provides (`client`, `url`).
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 
 use grpc_microservice::proto::InventoryClient;
-use grpc_microservice::settings::Settings;
-use grpc_microservice::startup::Application;
+use grpc_microservice::settings::{DEFAULTS, Settings};
+use grpc_microservice::startup;
 use grpc_microservice::store::Store;
 use poem::{Endpoint, Middleware};
 use poem_grpc::{ClientConfig, Code, Status};
-use service_kit::shutdown::Shutdown;
-use tokio::task::JoinHandle;
 
 #[allow(clippy::all, unreachable_pub, missing_debug_implementations, dead_code)]
 pub mod health_proto {
@@ -21,28 +23,35 @@ pub mod reflection_proto {
     poem_grpc::include_proto!("grpc.reflection.v1alpha");
 }
 
-/// Admin token the tests configure.
-pub const TOKEN: &str = "test-admin-token";
+pub use test_support::app::ADMIN_TOKEN as TOKEN;
 
-/// A running app.
-pub struct TestApp {
-    pub port: u16,
-    pub store: Store,
-    pub shutdown: Shutdown,
-    pub server: JoinHandle<std::io::Result<()>>,
+/// A running app; its inventory is `state`.
+pub struct TestApp(test_support::app::TestApp<Store>);
+
+impl Deref for TestApp {
+    type Target = test_support::app::TestApp<Store>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// Settings for tests: loopback, free port, a small inventory.
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// Settings for tests: loopback, free port, a small inventory swept often.
 pub fn settings() -> Settings {
-    let mut settings = Settings::defaults();
-    settings.server.host = "127.0.0.1".into();
-    settings.server.port = 0;
-    settings.server.drain_timeout = std::time::Duration::from_secs(5);
-    settings.inventory.seed_skus = 10;
-    settings.inventory.seed_quantity = 100;
-    settings.inventory.sweep_interval = std::time::Duration::from_millis(50);
-    settings.admin.token = TOKEN.to_owned().into();
-    settings
+    test_support::app::settings(
+        DEFAULTS,
+        &[
+            ("APP__INVENTORY__SEED_SKUS", "10"),
+            ("APP__INVENTORY__SEED_QUANTITY", "100"),
+            ("APP__INVENTORY__SWEEP_INTERVAL", "50ms"),
+        ],
+    )
 }
 
 /// Starts the app with the test settings.
@@ -52,24 +61,13 @@ pub async fn spawn() -> TestApp {
 
 /// Starts the app with `settings`.
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let shutdown = Shutdown::new();
-    let app = Application::build(settings, shutdown.clone())
-        .await
-        .unwrap();
-    let port = app.port();
-    let store = app.store();
-    let server = tokio::spawn(app.run_until_stopped());
-    TestApp {
-        port,
-        store,
-        shutdown,
-        server,
-    }
+    TestApp(test_support::app::TestApp::start(settings, startup::build).await)
 }
 
 impl TestApp {
+    /// `http://127.0.0.1:<port>`, for the generated clients.
     pub fn uri(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.address.clone()
     }
 
     pub fn config(&self) -> ClientConfig {
@@ -88,21 +86,12 @@ impl TestApp {
         (client, seen)
     }
 
-    pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::new()
-    }
-
     pub fn health(&self) -> health_proto::HealthClient {
         health_proto::HealthClient::new(self.config())
     }
 
     pub fn reflection(&self) -> reflection_proto::ServerReflectionClient {
         reflection_proto::ServerReflectionClient::new(self.config())
-    }
-
-    pub async fn stop(self) {
-        self.shutdown.trigger();
-        self.server.await.unwrap().unwrap();
     }
 }
 

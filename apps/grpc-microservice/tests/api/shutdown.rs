@@ -11,7 +11,7 @@ use crate::helpers::spawn;
 
 #[tokio::test]
 async fn shutdown_ends_streams_cleanly_and_finishes_calls_in_flight() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let mut watch = client
         .watch_stock(Request::new(WatchStockRequest {
@@ -39,13 +39,9 @@ async fn shutdown_ends_streams_cleanly_and_finishes_calls_in_flight() {
         .expect("the stream ends");
     assert!(end.is_none(), "a clean end, got {end:?}");
     assert!(in_flight.await.unwrap().is_ok());
-    tokio::time::timeout(Duration::from_secs(6), app.server)
-        .await
-        .expect("the server stops within the drain")
-        .unwrap()
-        .unwrap();
+    app.stop_within(Duration::from_secs(6)).await;
     assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        tokio::net::TcpStream::connect(("127.0.0.1", app.port()))
             .await
             .is_err()
     );
@@ -53,7 +49,7 @@ async fn shutdown_ends_streams_cleanly_and_finishes_calls_in_flight() {
 
 #[tokio::test]
 async fn readiness_and_grpc_health_fail_while_draining() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let health = app.health();
     app.shutdown.trigger();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -68,5 +64,5 @@ async fn readiness_and_grpc_health_fail_while_draining() {
     {
         assert_eq!(answer.into_inner().status, 2);
     }
-    app.server.await.unwrap().unwrap();
+    app.stop().await;
 }

@@ -22,7 +22,7 @@ fn adjust(pairs: &[(&str, i32)]) -> Request<poem_grpc::Streaming<Adjustment>> {
 
 #[tokio::test]
 async fn watch_stock_sends_levels_then_changes() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let mut watch = client
         .watch_stock(Request::new(WatchStockRequest {
@@ -38,8 +38,8 @@ async fn watch_stock_sends_levels_then_changes() {
         (first.sku.as_str(), second.sku.as_str()),
         ("SKU-00001", "SKU-00002")
     );
-    app.store.put("SKU-00003", 1);
-    app.store.put("SKU-00002", 7);
+    app.state.put("SKU-00003", 1);
+    app.state.put("SKU-00002", 7);
     let change = tokio::time::timeout(Duration::from_secs(5), watch.next())
         .await
         .unwrap()
@@ -51,7 +51,7 @@ async fn watch_stock_sends_levels_then_changes() {
 
 #[tokio::test]
 async fn watch_stock_ends_cleanly_after_watch_ms() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let started = std::time::Instant::now();
     let items: Vec<_> = app
         .client()
@@ -72,7 +72,7 @@ async fn watch_stock_ends_cleanly_after_watch_ms() {
 
 #[tokio::test]
 async fn watch_stock_rejects_bad_sets() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let none = client
         .watch_stock(Request::new(WatchStockRequest {
@@ -93,7 +93,7 @@ async fn watch_stock_rejects_bad_sets() {
 
 #[tokio::test]
 async fn bulk_adjust_applies_all_or_nothing() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let done = client
         .bulk_adjust(adjust(&[("SKU-00001", 5), ("NEW", 3), ("SKU-00001", -2)]))
@@ -112,7 +112,7 @@ async fn bulk_adjust_applies_all_or_nothing() {
         .bulk_adjust(adjust(&[("SKU-00002", 50), ("SKU-00003", -101)]))
         .await;
     assert_eq!(code(underflow), Code::FailedPrecondition);
-    assert_eq!(app.store.get("SKU-00002").unwrap().on_hand, 100);
+    assert_eq!(app.state.get("SKU-00002").unwrap().on_hand, 100);
 
     let unknown = client.bulk_adjust(adjust(&[("GHOST", -1)])).await;
     assert_eq!(code(unknown), Code::NotFound);
@@ -127,7 +127,7 @@ async fn bulk_adjust_applies_all_or_nothing() {
 async fn bulk_adjust_limits_the_stream() {
     let mut settings = crate::helpers::settings();
     settings.inventory.max_adjustments = 3;
-    let app = crate::helpers::spawn_with(settings).await;
+    let mut app = crate::helpers::spawn_with(settings).await;
     let too_many = app
         .client()
         .bulk_adjust(adjust(&[("A", 1), ("A", 1), ("A", 1), ("A", 1)]))
@@ -138,8 +138,8 @@ async fn bulk_adjust_limits_the_stream() {
 
 #[tokio::test]
 async fn reserve_stream_answers_each_request_in_order() {
-    let app = spawn().await;
-    app.store.put("BIDI", 3);
+    let mut app = spawn().await;
+    app.state.put("BIDI", 3);
     let requests = vec![
         ReserveRequest {
             sku: "BIDI".into(),
@@ -189,6 +189,6 @@ async fn reserve_stream_answers_each_request_in_order() {
         })
         .collect();
     assert_eq!(summary, [(0, 0), (1, 9), (2, 5), (3, 3), (4, 0)]);
-    assert_eq!(app.store.get("BIDI").unwrap().available(), 0);
+    assert_eq!(app.state.get("BIDI").unwrap().available(), 0);
     app.stop().await;
 }

@@ -20,7 +20,7 @@ fn reserve(sku: &str, quantity: i32, ttl_ms: u32) -> Request<ReserveRequest> {
 
 #[tokio::test]
 async fn get_stock_answers_the_seeded_levels() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let stock = app
         .client()
         .get_stock(Request::new(GetStockRequest {
@@ -38,7 +38,7 @@ async fn get_stock_answers_the_seeded_levels() {
 
 #[tokio::test]
 async fn unknown_skus_are_not_found_and_empty_ones_invalid() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let missing = client
         .get_stock(Request::new(GetStockRequest { sku: "NOPE".into() }))
@@ -63,7 +63,7 @@ async fn unknown_skus_are_not_found_and_empty_ones_invalid() {
 
 #[tokio::test]
 async fn reserve_then_release_gives_units_back() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let granted = client
         .reserve(reserve("SKU-00002", 30, 60_000))
@@ -98,7 +98,7 @@ async fn reserve_then_release_gives_units_back() {
 
 #[tokio::test]
 async fn insufficient_stock_is_a_failed_precondition() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let result = app.client().reserve(reserve("SKU-00003", 101, 0)).await;
     let status = result.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
@@ -111,7 +111,7 @@ async fn insufficient_stock_is_a_failed_precondition() {
 
 #[tokio::test]
 async fn invalid_arguments_carry_field_details() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let (client, seen) = app.client_with_details();
     let status = client
         .reserve(reserve("", 0, 10 * 3_600_000))
@@ -133,7 +133,7 @@ async fn invalid_arguments_carry_field_details() {
 
 #[tokio::test]
 async fn expired_reservations_return_their_stock() {
-    let app = spawn().await;
+    let mut app = spawn().await;
     let client = app.client();
     let granted = client
         .reserve(reserve("SKU-00004", 100, 100))
@@ -165,8 +165,8 @@ async fn expired_reservations_return_their_stock() {
 
 #[tokio::test]
 async fn concurrent_reservations_never_oversell() {
-    let app = spawn().await;
-    app.store.put("HOT", 50);
+    let mut app = spawn().await;
+    app.state.put("HOT", 50);
     let client = app.client();
     let mut calls = Vec::new();
     for _ in 0..200 {
@@ -186,7 +186,7 @@ async fn concurrent_reservations_never_oversell() {
         }
     }
     assert_eq!((granted, refused), (50, 150));
-    let level = app.store.get("HOT").unwrap();
+    let level = app.state.get("HOT").unwrap();
     assert_eq!((level.on_hand, level.reserved), (50, 50));
     app.stop().await;
 }

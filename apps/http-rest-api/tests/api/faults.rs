@@ -11,32 +11,10 @@ use crate::helpers::{ADMIN_TOKEN, problem, spawn_app, spawn_app_with};
 const FAST_SLOW_ENDPOINT: (&str, &str) = ("APP__REPORTS__SLOW_DELAY", "400ms");
 
 #[tokio::test]
-async fn a_delay_header_delays_the_request() {
+async fn delay_and_error_headers_apply_to_one_request() {
     let app = spawn_app().await;
-    let started = Instant::now();
-    let response = app
-        .client
-        .get(app.url("/api/v1/products"))
-        .header("x-fault-delay", "300ms")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-}
-
-#[tokio::test]
-async fn an_error_header_answers_with_an_injected_problem() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/products"))
-        .header("x-fault-error", "503")
-        .send()
-        .await
-        .unwrap();
-    let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
-    assert_eq!(body["type"], "urn:obi-examples:problem:injected-fault");
+    let request = || app.client.get(app.url("/api/v1/products"));
+    test_support::http::assert_fault_headers_apply(request, StatusCode::OK).await;
 }
 
 #[tokio::test]
@@ -191,12 +169,9 @@ async fn an_unknown_configured_scenario_stops_start_up() {
         )],
     );
     let settings = settings.unwrap();
-    let err = http_rest_api::startup::Application::build(
-        settings,
-        service_kit::shutdown::Shutdown::new(),
-    )
-    .await
-    .unwrap_err();
+    let err = http_rest_api::startup::build(settings, service_kit::shutdown::Shutdown::new())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("faults.n_plus_one"), "{err}");
 }
 

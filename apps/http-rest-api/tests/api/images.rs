@@ -101,7 +101,7 @@ async fn a_chunked_upload_is_cut_off_once_past_the_limit() {
     let token = app.token("editor").await;
     let created = app.seed(&token, "MUG-1", "kitchen", 1).await;
 
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port()))
         .await
         .unwrap();
     let head = format!(

@@ -2,12 +2,12 @@
 //! over HTTP. One file per feature.
 
 mod auth;
-mod docs;
 mod faults;
 mod generated;
 mod health;
 mod helpers;
 mod images;
+mod openapi;
 mod products;
 mod rate_limit;
 mod shutdown;

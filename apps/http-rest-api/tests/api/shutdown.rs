@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn requests_in_flight_finish_after_shutdown_starts() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     let in_flight: Vec<_> = (0..5)
         .map(|_| {
             let request = app
@@ -26,23 +26,11 @@ async fn requests_in_flight_finish_after_shutdown_starts() {
         let response = request.await.unwrap().unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
-    let port = app.port;
-    let TestAppParts { server } = TestAppParts::from(app);
-    server.await.unwrap().unwrap();
+    let port = app.port();
+    app.stop().await;
     assert!(
         tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err()
     );
-}
-
-struct TestAppParts {
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl From<crate::helpers::TestApp> for TestAppParts {
-    fn from(mut app: crate::helpers::TestApp) -> Self {
-        let server = std::mem::replace(&mut app.server, tokio::spawn(async { Ok(()) }));
-        Self { server }
-    }
 }

@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use kafka_streaming::worker::header_value;
 use rdkafka::Message;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, assert_problem, event, ids, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, assert_problem, event, header, ids, spawn_app};
+use test_support::http::assert_fault_headers_apply;
 
 #[tokio::test]
 async fn poison_goes_to_the_dead_letter_topic_with_error_and_origin() {
@@ -36,24 +36,20 @@ async fn poison_goes_to_the_dead_letter_topic_with_error_and_origin() {
     let record = &dead[0];
     assert_eq!(record.key(), Some(b"poison-1".as_slice()));
     assert!(record.payload().unwrap().starts_with(b"\0poison:"));
-    assert!(
-        header_value(record, "x-error")
-            .unwrap()
-            .contains("undecodable")
-    );
+    assert!(header(record, "x-error").unwrap().contains("undecodable"));
     assert_eq!(
-        header_value(record, "x-origin-topic").unwrap(),
+        header(record, "x-origin-topic").unwrap(),
         app.settings.kafka.input_topic
     );
     assert_eq!(
-        header_value(record, "x-origin-partition").unwrap(),
+        header(record, "x-origin-partition").unwrap(),
         accepted["partition"].to_string()
     );
     assert_eq!(
-        header_value(record, "x-origin-offset").unwrap(),
+        header(record, "x-origin-offset").unwrap(),
         accepted["offset"].to_string()
     );
-    assert_eq!(header_value(record, "x-attempts").unwrap(), "3");
+    assert_eq!(header(record, "x-attempts").unwrap(), "3");
     assert_eq!(ids(&app.output(1)).keys().collect::<Vec<_>>(), ["fine-1"]);
 }
 
@@ -132,35 +128,12 @@ async fn a_slow_consumer_builds_lag_and_catches_up() {
 #[tokio::test]
 async fn the_kits_latency_and_error_faults_apply() {
     let app = spawn_app().await;
-    let started = Instant::now();
-    let response = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .header("x-fault-delay", "300ms")
-        .json(&event("slow-http"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-    let response = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .header("x-fault-error", "503")
-        .json(&event("never"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let response = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .header("x-fault-scenario", "no_such_fault")
-        .json(&event("never"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let request = || {
+        app.client
+            .post(app.url("/api/v1/events"))
+            .json(&event("slow-http"))
+    };
+    assert_fault_headers_apply(request, StatusCode::ACCEPTED).await;
 
     let listed: Value = app
         .client

@@ -28,7 +28,7 @@ async fn in_flight_publishes_complete_and_the_worker_commits() {
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let _: Value = response.json().await.unwrap();
     }
-    app.server.take().unwrap().await.unwrap().unwrap();
+    app.stop().await;
     assert!(
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "the listener is closed"

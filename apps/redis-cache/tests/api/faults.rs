@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use test_support::http::assert_fault_headers_apply;
 
 use crate::helpers::{ADMIN_TOKEN, TestApp, cache_header, spawn_app, spawn_app_with};
 
@@ -90,30 +91,6 @@ async fn the_admin_endpoint_switches_scenarios_for_all_traffic() {
 #[tokio::test]
 async fn latency_and_error_headers_apply() {
     let app = spawn_app().await;
-    let started = std::time::Instant::now();
-    let response = app
-        .client
-        .get(app.url("/api/v1/products/1"))
-        .header("x-fault-delay", "300ms")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-    let response = app
-        .client
-        .get(app.url("/api/v1/products/1"))
-        .header("x-fault-error", "503")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let response = app
-        .client
-        .get(app.url("/api/v1/products/1"))
-        .header("x-fault-scenario", "nope")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let request = || app.client.get(app.url("/api/v1/products/1"));
+    assert_fault_headers_apply(request, StatusCode::OK).await;
 }

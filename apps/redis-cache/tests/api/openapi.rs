@@ -1,23 +1,11 @@
 //! `apps/redis-cache/openapi.json` is the real route table (OBI's route patterns are
 //! generated from it); `UPDATE_OPENAPI=1 cargo test -p redis-cache` rewrites it.
 
-use std::path::Path;
-
-use redis_cache::settings::{DEFAULTS, Settings};
-
 #[tokio::test]
 async fn the_committed_openapi_document_matches_the_routes() {
-    let settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
-    let state = redis_cache::startup::state(settings).unwrap();
-    let spec = format!("{}\n", redis_cache::routes::api(state).spec());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(&path, &spec).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == spec,
-        "{} is out of date; run `UPDATE_OPENAPI=1 cargo test -p redis-cache --test api openapi` and commit it",
-        path.display()
+    test_support::openapi::assert_committed(
+        env!("CARGO_MANIFEST_DIR"),
+        env!("CARGO_PKG_NAME"),
+        &redis_cache::routes::openapi_document(),
     );
 }

@@ -22,7 +22,7 @@ async fn in_flight_reads_complete_during_the_drain() {
     for response in in_flight.await.unwrap() {
         assert_eq!(response.unwrap().status(), StatusCode::OK);
     }
-    app.server.take().unwrap().await.unwrap().unwrap();
+    app.stop().await;
     assert!(
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "the listener is closed"

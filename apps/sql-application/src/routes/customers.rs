@@ -6,9 +6,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::products::{Deleted, page_end};
-use super::{AppState, Tag, cursor};
-use crate::domain::CustomerInput;
-use crate::error::{ApiError, ErrorResponse};
+use super::{
+    AppState, CreateErrors, DeleteErrors, GetErrors, ListErrors, Tag, UpdateErrors, cursor,
+};
+use crate::domain::customer::CustomerInput;
+use crate::error::ApiError;
 use crate::model::Customer;
 use crate::store::customers;
 
@@ -59,7 +61,7 @@ impl CustomersApi {
         &self,
         req: &Request,
         body: Json<CustomerRequest>,
-    ) -> Result<CustomerCreated, ErrorResponse> {
+    ) -> Result<CustomerCreated, CreateErrors> {
         let input = body.parse()?;
         self.state.prelude(req).await?;
         let customer = customers::create(&self.state.pool, &input).await?;
@@ -76,7 +78,7 @@ impl CustomersApi {
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
         after: Query<Option<String>>,
-    ) -> Result<Json<CustomerPage>, ErrorResponse> {
+    ) -> Result<Json<CustomerPage>, ListErrors> {
         let limit = self.state.limit(limit.0)?;
         let after = cursor(after.0.as_deref())?;
         self.state.prelude(req).await?;
@@ -87,7 +89,7 @@ impl CustomersApi {
 
     /// Get a customer.
     #[oai(path = "/customers/:id", method = "get", operation_id = "getCustomer")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Customer>, ErrorResponse> {
+    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Customer>, GetErrors> {
         self.state.prelude(req).await?;
         Ok(Json(customers::get(&self.state.pool, id.0).await?))
     }
@@ -103,7 +105,7 @@ impl CustomersApi {
         req: &Request,
         id: Path<i64>,
         body: Json<CustomerRequest>,
-    ) -> Result<Json<Customer>, ErrorResponse> {
+    ) -> Result<Json<Customer>, UpdateErrors> {
         let input = body.parse()?;
         self.state.prelude(req).await?;
         Ok(Json(
@@ -117,7 +119,7 @@ impl CustomersApi {
         method = "delete",
         operation_id = "deleteCustomer"
     )]
-    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, ErrorResponse> {
+    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, DeleteErrors> {
         self.state.prelude(req).await?;
         customers::delete(&self.state.pool, id.0).await?;
         Ok(Deleted::NoContent)

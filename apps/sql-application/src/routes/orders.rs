@@ -5,13 +5,14 @@ use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::faults::middleware::is_active;
 
 use super::products::page_end;
-use super::{AppState, Tag, cursor};
-use crate::domain::{LineInput, OrderInput};
-use crate::error::{ApiError, ErrorResponse};
+use super::{AppState, CreateErrors, GetErrors, ListErrors, Tag, cursor};
+use crate::domain::order::{LineInput, OrderInput};
+use crate::error::ApiError;
 use crate::model::Order;
-use crate::scenarios::{N_PLUS_ONE, active};
+use crate::scenarios::N_PLUS_ONE;
 use crate::store::orders::{self, Filter, Idempotency, Placed};
 
 /// Order operations.
@@ -96,7 +97,7 @@ impl OrdersApi {
         /// Makes retries safe: 1–200 visible ASCII characters, unique per order.
         #[oai(name = "Idempotency-Key")]
         key: Header<Option<String>>,
-    ) -> Result<OrderPlaced, ErrorResponse> {
+    ) -> Result<OrderPlaced, CreateErrors> {
         let key = idempotency_key(key.0.as_deref())?;
         let lines: Vec<LineInput> = body
             .items
@@ -127,7 +128,7 @@ impl OrdersApi {
 
     /// Get an order with its items.
     #[oai(path = "/orders/:id", method = "get", operation_id = "getOrder")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Order>, ErrorResponse> {
+    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Order>, GetErrors> {
         self.state.prelude(req).await?;
         Ok(Json(orders::get(&self.state.pool, id.0).await?))
     }
@@ -144,7 +145,7 @@ impl OrdersApi {
         after: Query<Option<String>>,
         /// Only this customer's orders.
         customer_id: Query<Option<i64>>,
-    ) -> Result<Json<OrderPage>, ErrorResponse> {
+    ) -> Result<Json<OrderPage>, ListErrors> {
         let limit = self.state.limit(limit.0)?;
         let filter = Filter {
             before: cursor(after.0.as_deref())?,
@@ -152,7 +153,7 @@ impl OrdersApi {
             limit: limit + 1,
         };
         self.state.prelude(req).await?;
-        let mut items = if active(req, N_PLUS_ONE) {
+        let mut items = if is_active(req, N_PLUS_ONE) {
             orders::list_n_plus_one(&self.state.pool, filter).await?
         } else {
             orders::list(&self.state.pool, filter).await?

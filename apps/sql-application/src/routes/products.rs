@@ -5,9 +5,12 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::{AppState, Tag, cursor};
-use crate::domain::{ProductInput, cursor_after};
-use crate::error::{ApiError, ErrorResponse};
+use super::{
+    AppState, CreateErrors, DeleteErrors, GetErrors, ListErrors, Tag, UpdateErrors, cursor,
+};
+use crate::domain::cursor_after;
+use crate::domain::product::ProductInput;
+use crate::error::ApiError;
 use crate::model::Product;
 use crate::store::products;
 
@@ -71,7 +74,7 @@ impl ProductsApi {
         &self,
         req: &Request,
         body: Json<ProductRequest>,
-    ) -> Result<ProductCreated, ErrorResponse> {
+    ) -> Result<ProductCreated, CreateErrors> {
         let input = body.parse()?;
         self.state.prelude(req).await?;
         let product = products::create(&self.state.pool, &input).await?;
@@ -88,7 +91,7 @@ impl ProductsApi {
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
         after: Query<Option<String>>,
-    ) -> Result<Json<ProductPage>, ErrorResponse> {
+    ) -> Result<Json<ProductPage>, ListErrors> {
         let limit = self.state.limit(limit.0)?;
         let after = cursor(after.0.as_deref())?;
         self.state.prelude(req).await?;
@@ -99,7 +102,7 @@ impl ProductsApi {
 
     /// Get a product.
     #[oai(path = "/products/:id", method = "get", operation_id = "getProduct")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Product>, ErrorResponse> {
+    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Product>, GetErrors> {
         self.state.prelude(req).await?;
         Ok(Json(products::get(&self.state.pool, id.0).await?))
     }
@@ -111,7 +114,7 @@ impl ProductsApi {
         req: &Request,
         id: Path<i64>,
         body: Json<ProductRequest>,
-    ) -> Result<Json<Product>, ErrorResponse> {
+    ) -> Result<Json<Product>, UpdateErrors> {
         let input = body.parse()?;
         self.state.prelude(req).await?;
         Ok(Json(
@@ -125,7 +128,7 @@ impl ProductsApi {
         method = "delete",
         operation_id = "deleteProduct"
     )]
-    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, ErrorResponse> {
+    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, DeleteErrors> {
         self.state.prelude(req).await?;
         products::delete(&self.state.pool, id.0).await?;
         Ok(Deleted::NoContent)

@@ -5,11 +5,12 @@ use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use service_kit::faults::middleware::is_active;
 
-use super::{AppState, Tag};
-use crate::error::{ApiError, ErrorResponse};
+use super::{AppState, ListErrors, Tag};
+use crate::error::ApiError;
 use crate::model::SalesRow;
-use crate::scenarios::{SLOW_QUERY, active};
+use crate::scenarios::SLOW_QUERY;
 use crate::store::reports;
 
 /// Report operations.
@@ -44,7 +45,7 @@ impl ReportsApi {
         days: Query<Option<i32>>,
         /// Rows, 1 to `orders.max_page_size` (default 20).
         limit: Query<Option<u32>>,
-    ) -> Result<Json<SalesReport>, ErrorResponse> {
+    ) -> Result<Json<SalesReport>, ListErrors> {
         let days = days.0.unwrap_or(7);
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(ApiError::BadRequest {
@@ -56,7 +57,7 @@ impl ReportsApi {
         let limit = self.state.limit(limit.0)?;
         self.state.prelude(req).await?;
         let slow =
-            active(req, SLOW_QUERY).then_some(self.state.settings.scenarios.slow_query_sleep);
+            is_active(req, SLOW_QUERY).then_some(self.state.settings.scenarios.slow_query_sleep);
         let rows = reports::sales(&self.state.pool, days, limit, slow).await?;
         let plan = if slow.is_some() { "full_scan" } else { "index" };
         Ok(Json(SalesReport {

@@ -1,9 +1,7 @@
 //! The `customers` table.
 
-use crate::db::Pool;
-
-use crate::domain::CustomerInput;
-use crate::error::ApiError;
+use super::{Pool, StoreError};
+use crate::domain::customer::CustomerInput;
 use crate::model::Customer;
 
 macro_rules! columns {
@@ -13,7 +11,7 @@ macro_rules! columns {
 }
 
 /// Inserts a customer; a taken e-mail address is a conflict.
-pub async fn create(pool: &Pool, input: &CustomerInput) -> Result<Customer, ApiError> {
+pub async fn create(pool: &Pool, input: &CustomerInput) -> Result<Customer, StoreError> {
     let sql = concat!(
         "INSERT INTO customers (email, name) VALUES ($1, $2) RETURNING ",
         columns!()
@@ -26,7 +24,7 @@ pub async fn create(pool: &Pool, input: &CustomerInput) -> Result<Customer, ApiE
 }
 
 /// One customer.
-pub async fn get(pool: &Pool, id: i64) -> Result<Customer, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Customer, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM customers WHERE id = $1");
     sqlx::query_as(sql)
         .bind(id)
@@ -36,7 +34,11 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Customer, ApiError> {
 }
 
 /// A page of customers by id, after the cursor.
-pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Customer>, ApiError> {
+pub async fn list(
+    pool: &Pool,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Customer>, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -50,7 +52,7 @@ pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Cus
 }
 
 /// Replaces a customer's fields.
-pub async fn update(pool: &Pool, id: i64, input: &CustomerInput) -> Result<Customer, ApiError> {
+pub async fn update(pool: &Pool, id: i64, input: &CustomerInput) -> Result<Customer, StoreError> {
     let sql = concat!(
         "UPDATE customers SET email = $2, name = $3 WHERE id = $1 RETURNING ",
         columns!()
@@ -65,19 +67,12 @@ pub async fn update(pool: &Pool, id: i64, input: &CustomerInput) -> Result<Custo
 }
 
 /// Deletes a customer; one with orders is a conflict.
-pub async fn delete(pool: &Pool, id: i64) -> Result<(), ApiError> {
-    let deleted = sqlx::query("DELETE FROM customers WHERE id = $1")
-        .bind(id)
-        .execute(&mut *pool.acquire().await?)
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), StoreError> {
+    super::delete_one(pool, "DELETE FROM customers WHERE id = $1", id)
         .await?
-        .rows_affected();
-    if deleted == 0 {
-        Err(not_found(id))
-    } else {
-        Ok(())
-    }
+        .ok_or_else(|| not_found(id))
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::NotFound(format!("no customer with id {id}"))
+fn not_found(id: i64) -> StoreError {
+    StoreError::NotFound(format!("no customer with id {id}"))
 }

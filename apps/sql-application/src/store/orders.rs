@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Connection, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
-use crate::db::Pool;
-use crate::domain::OrderInput;
-use crate::error::ApiError;
+use super::{Pool, StoreError};
+use crate::domain::order::{OrderInput, Placement, StockLevel};
 use crate::model::{Order, OrderItem};
 
 /// What placing an order produced.
@@ -69,123 +68,24 @@ impl OrderRow {
 }
 
 /// Places an order: all of it (stock taken, order and items written, idempotency
-/// key stored) or nothing. Products are locked in id order, so concurrent orders
-/// for the same products queue instead of deadlocking.
+/// key stored) or nothing. The checks are the domain's ([`OrderInput::require_customer`],
+/// [`OrderInput::place`]) on rows locked in this transaction: products in id order, so
+/// concurrent orders for the same products queue instead of deadlocking.
 pub async fn place(
     pool: &Pool,
     input: &OrderInput,
     idempotency: Option<Idempotency<'_>>,
-) -> Result<Placed, ApiError> {
+) -> Result<Placed, StoreError> {
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    if let Some(idem) = &idempotency {
-        // Waits for a concurrent transaction holding the same key, then sees its row.
-        let claimed = sqlx::query("INSERT INTO idempotency_keys (key, request) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(idem.key)
-            .bind(Json(&idem.request))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if claimed == 0 {
-            return replay(tx, idem).await;
-        }
+    if let Some(idem) = &idempotency
+        && !claim(&mut tx, idem).await?
+    {
+        return replay(tx, idem).await;
     }
-
-    let customer: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM customers WHERE id = $1 FOR KEY SHARE")
-            .bind(input.customer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if customer.is_none() {
-        return Err(ApiError::conflict(
-            "unknown-customer",
-            format!("no customer with id {}", input.customer_id),
-        ));
-    }
-
-    let ids: Vec<i64> = input.lines.iter().map(|l| l.product_id).collect();
-    let quantities: Vec<i32> = input.lines.iter().map(|l| l.quantity).collect();
-    let stock: Vec<StockRow> = sqlx::query_as(
-        "SELECT id, price_cents, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    let stock: BTreeMap<i64, StockRow> = stock.into_iter().map(|row| (row.id, row)).collect();
-
-    let unknown: Vec<String> = ids
-        .iter()
-        .filter(|id| !stock.contains_key(id))
-        .map(i64::to_string)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::conflict(
-            "unknown-product",
-            format!("no product with id {}", unknown.join(", ")),
-        ));
-    }
-    let short: Vec<String> = input
-        .lines
-        .iter()
-        .filter(|line| stock[&line.product_id].stock < line.quantity)
-        .map(|line| {
-            format!(
-                "product {} has {} of {}",
-                line.product_id, stock[&line.product_id].stock, line.quantity
-            )
-        })
-        .collect();
-    if !short.is_empty() {
-        return Err(ApiError::conflict("insufficient-stock", short.join("; ")));
-    }
-
-    let prices: Vec<i64> = ids.iter().map(|id| stock[id].price_cents).collect();
-    let total: i64 = input
-        .lines
-        .iter()
-        .map(|line| stock[&line.product_id].price_cents * i64::from(line.quantity))
-        .sum();
-
-    sqlx::query(
-        "UPDATE products AS p SET stock = p.stock - x.quantity, updated_at = now() \
-         FROM unnest($1::bigint[], $2::int[]) AS x(id, quantity) WHERE p.id = x.id",
-    )
-    .bind(&ids)
-    .bind(&quantities)
-    .execute(&mut *tx)
-    .await?;
-    let row: OrderRow = sqlx::query_as(
-        "INSERT INTO orders (customer_id, total_cents) VALUES ($1, $2) \
-         RETURNING id, customer_id, status, total_cents, created_at",
-    )
-    .bind(input.customer_id)
-    .bind(total)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) \
-         SELECT $1, x.product_id, x.quantity, x.price FROM unnest($2::bigint[], $3::int[], $4::bigint[]) AS x(product_id, quantity, price)",
-    )
-    .bind(row.id)
-    .bind(&ids)
-    .bind(&quantities)
-    .bind(&prices)
-    .execute(&mut *tx)
-    .await?;
-
-    let mut items: Vec<OrderItem> = input
-        .lines
-        .iter()
-        .zip(&prices)
-        .map(|(line, price)| OrderItem {
-            product_id: line.product_id,
-            quantity: line.quantity,
-            unit_price_cents: *price,
-        })
-        .collect();
-    items.sort_by_key(|item| item.product_id);
-    let order = row.into_order(items);
-
+    input.require_customer(customer_exists(&mut tx, input.customer_id).await?)?;
+    let placement = input.place(&lock_stock(&mut tx, &input.product_ids()).await?)?;
+    let order = write(&mut tx, input.customer_id, &placement).await?;
     if let Some(idem) = &idempotency {
         sqlx::query("UPDATE idempotency_keys SET response = $2, order_id = $3 WHERE key = $1")
             .bind(idem.key)
@@ -198,10 +98,105 @@ pub async fn place(
     Ok(Placed::Created(order))
 }
 
+/// Stores the key with its request; false when it exists (after waiting for a
+/// concurrent transaction holding it, whose row it then sees).
+async fn claim(tx: &mut PgConnection, idem: &Idempotency<'_>) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (key, request) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(idem.key)
+    .bind(Json(&idem.request))
+    .execute(tx)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
+}
+
+/// Whether the customer exists, locked against deletion until the order is written.
+async fn customer_exists(tx: &mut PgConnection, id: i64) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE id = $1 FOR KEY SHARE")
+            .bind(id)
+            .fetch_optional(tx)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Price and stock of the ordered products, locked in id order.
+async fn lock_stock(
+    tx: &mut PgConnection,
+    ids: &[i64],
+) -> Result<BTreeMap<i64, StockLevel>, StoreError> {
+    let rows: Vec<StockRow> = sqlx::query_as(
+        "SELECT id, price_cents, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let level = StockLevel {
+                price_cents: row.price_cents,
+                stock: row.stock,
+            };
+            (row.id, level)
+        })
+        .collect())
+}
+
+/// Takes the stock and writes the order and its items.
+async fn write(
+    tx: &mut PgConnection,
+    customer_id: i64,
+    placement: &Placement,
+) -> Result<Order, StoreError> {
+    let ids: Vec<i64> = placement.lines.iter().map(|l| l.product_id).collect();
+    let quantities: Vec<i32> = placement.lines.iter().map(|l| l.quantity).collect();
+    let prices: Vec<i64> = placement.lines.iter().map(|l| l.unit_price_cents).collect();
+    sqlx::query(
+        "UPDATE products AS p SET stock = p.stock - x.quantity, updated_at = now() \
+         FROM unnest($1::bigint[], $2::int[]) AS x(id, quantity) WHERE p.id = x.id",
+    )
+    .bind(&ids)
+    .bind(&quantities)
+    .execute(&mut *tx)
+    .await?;
+    let row: OrderRow = sqlx::query_as(
+        "INSERT INTO orders (customer_id, total_cents) VALUES ($1, $2) \
+         RETURNING id, customer_id, status, total_cents, created_at",
+    )
+    .bind(customer_id)
+    .bind(placement.total_cents)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) \
+         SELECT $1, x.product_id, x.quantity, x.price FROM unnest($2::bigint[], $3::int[], $4::bigint[]) AS x(product_id, quantity, price)",
+    )
+    .bind(row.id)
+    .bind(&ids)
+    .bind(&quantities)
+    .bind(&prices)
+    .execute(&mut *tx)
+    .await?;
+    let mut items: Vec<OrderItem> = placement
+        .lines
+        .iter()
+        .map(|line| OrderItem {
+            product_id: line.product_id,
+            quantity: line.quantity,
+            unit_price_cents: line.unit_price_cents,
+        })
+        .collect();
+    items.sort_by_key(|item| item.product_id);
+    Ok(row.into_order(items))
+}
+
 async fn replay(
     mut tx: Transaction<'_, Postgres>,
     idem: &Idempotency<'_>,
-) -> Result<Placed, ApiError> {
+) -> Result<Placed, StoreError> {
     let (request, response): (Json<serde_json::Value>, Option<Json<Order>>) =
         sqlx::query_as("SELECT request, response FROM idempotency_keys WHERE key = $1")
             .bind(idem.key)
@@ -209,7 +204,7 @@ async fn replay(
             .await?;
     tx.rollback().await?;
     if request.0 != idem.request {
-        return Err(ApiError::KeyReused(format!(
+        return Err(StoreError::KeyReused(format!(
             "Idempotency-Key `{}` was used with a different request",
             idem.key
         )));
@@ -217,14 +212,14 @@ async fn replay(
     match response {
         Some(Json(order)) => Ok(Placed::Replayed(order)),
         // Written in the same transaction as the key: only a bug leaves it empty.
-        None => Err(ApiError::Unexpected(anyhow::anyhow!(
+        None => Err(StoreError::Unexpected(anyhow::anyhow!(
             "idempotency key without a response"
         ))),
     }
 }
 
 /// One order with its items, in one statement.
-pub async fn get(pool: &Pool, id: i64) -> Result<Order, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Order, StoreError> {
     let rows: Vec<JoinedRow> = sqlx::query_as(
         "SELECT o.id, o.customer_id, o.status, o.total_cents, o.created_at, \
                 i.product_id, i.quantity, i.unit_price_cents \
@@ -237,7 +232,7 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Order, ApiError> {
     group(rows)
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound(format!("no order with id {id}")))
+        .ok_or_else(|| StoreError::NotFound(format!("no order with id {id}")))
 }
 
 /// Which orders a listing shows.
@@ -252,7 +247,7 @@ pub struct Filter {
 }
 
 /// A page of orders with their items in one statement (a JOIN over the page).
-pub async fn list(pool: &Pool, filter: Filter) -> Result<Vec<Order>, ApiError> {
+pub async fn list(pool: &Pool, filter: Filter) -> Result<Vec<Order>, StoreError> {
     let rows: Vec<JoinedRow> = sqlx::query_as(
         "WITH page AS ( \
              SELECT id, customer_id, status, total_cents, created_at FROM orders \
@@ -272,7 +267,7 @@ pub async fn list(pool: &Pool, filter: Filter) -> Result<Vec<Order>, ApiError> {
 }
 
 /// The same page the N+1 way: the orders, then one SELECT per order for its items.
-pub async fn list_n_plus_one(pool: &Pool, filter: Filter) -> Result<Vec<Order>, ApiError> {
+pub async fn list_n_plus_one(pool: &Pool, filter: Filter) -> Result<Vec<Order>, StoreError> {
     let mut conn = pool.acquire().await?;
     let rows: Vec<OrderRow> = sqlx::query_as(
         "SELECT id, customer_id, status, total_cents, created_at FROM orders \

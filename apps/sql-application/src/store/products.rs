@@ -1,9 +1,7 @@
 //! The `products` table.
 
-use crate::db::Pool;
-
-use crate::domain::ProductInput;
-use crate::error::ApiError;
+use super::{Pool, StoreError};
+use crate::domain::product::ProductInput;
 use crate::model::Product;
 
 macro_rules! columns {
@@ -13,7 +11,7 @@ macro_rules! columns {
 }
 
 /// Inserts a product; a taken sku is a conflict.
-pub async fn create(pool: &Pool, input: &ProductInput) -> Result<Product, ApiError> {
+pub async fn create(pool: &Pool, input: &ProductInput) -> Result<Product, StoreError> {
     let sql = concat!(
         "INSERT INTO products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4) RETURNING ",
         columns!()
@@ -28,7 +26,7 @@ pub async fn create(pool: &Pool, input: &ProductInput) -> Result<Product, ApiErr
 }
 
 /// One product.
-pub async fn get(pool: &Pool, id: i64) -> Result<Product, ApiError> {
+pub async fn get(pool: &Pool, id: i64) -> Result<Product, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM products WHERE id = $1");
     sqlx::query_as(sql)
         .bind(id)
@@ -38,7 +36,7 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Product, ApiError> {
 }
 
 /// A page of products by id, after the cursor; `limit + 1` rows tell whether more exist.
-pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Product>, ApiError> {
+pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Product>, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -52,7 +50,7 @@ pub async fn list(pool: &Pool, after: Option<i64>, limit: i64) -> Result<Vec<Pro
 }
 
 /// Replaces a product's fields.
-pub async fn update(pool: &Pool, id: i64, input: &ProductInput) -> Result<Product, ApiError> {
+pub async fn update(pool: &Pool, id: i64, input: &ProductInput) -> Result<Product, StoreError> {
     let sql = concat!(
         "UPDATE products SET sku = $2, name = $3, price_cents = $4, stock = $5, updated_at = now() \
          WHERE id = $1 RETURNING ",
@@ -70,19 +68,12 @@ pub async fn update(pool: &Pool, id: i64, input: &ProductInput) -> Result<Produc
 }
 
 /// Deletes a product; one that orders reference is a conflict.
-pub async fn delete(pool: &Pool, id: i64) -> Result<(), ApiError> {
-    let deleted = sqlx::query("DELETE FROM products WHERE id = $1")
-        .bind(id)
-        .execute(&mut *pool.acquire().await?)
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), StoreError> {
+    super::delete_one(pool, "DELETE FROM products WHERE id = $1", id)
         .await?
-        .rows_affected();
-    if deleted == 0 {
-        Err(not_found(id))
-    } else {
-        Ok(())
-    }
+        .ok_or_else(|| not_found(id))
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::NotFound(format!("no product with id {id}"))
+fn not_found(id: i64) -> StoreError {
+    StoreError::NotFound(format!("no product with id {id}"))
 }

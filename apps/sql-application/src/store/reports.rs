@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use crate::db::Pool;
-
-use crate::error::ApiError;
+use super::{Pool, StoreError};
 use crate::model::SalesRow;
 
 const FAST: &str = "SELECT p.id AS product_id, p.sku, p.name, \
@@ -32,7 +30,7 @@ pub async fn sales(
     days: i32,
     limit: i64,
     slow: Option<Duration>,
-) -> Result<Vec<SalesRow>, ApiError> {
+) -> Result<Vec<SalesRow>, StoreError> {
     let query = match slow {
         None => sqlx::query_as(FAST).bind(days).bind(limit),
         Some(sleep) => sqlx::query_as(SLOW)

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use test_support::http::assert_fault_headers_apply;
 
 use crate::helpers::{ADMIN_TOKEN, TestApp, assert_problem, spawn_app, spawn_app_with};
 
@@ -164,32 +165,8 @@ async fn pool_exhaustion_makes_other_requests_fail_fast_with_503() {
 #[tokio::test]
 async fn latency_and_error_headers_apply_to_one_request() {
     let app = spawn_app().await;
-    let started = Instant::now();
-    let response = app
-        .client
-        .get(app.url("/api/v1/products"))
-        .header("x-fault-delay", "300ms")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-    let response = app
-        .client
-        .get(app.url("/api/v1/products"))
-        .header("x-fault-error", "503")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE, "injected-fault").await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/products"))
-        .header("x-fault-scenario", "nope")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, StatusCode::BAD_REQUEST, "invalid-fault-header").await;
+    let request = || app.client.get(app.url("/api/v1/products"));
+    assert_fault_headers_apply(request, StatusCode::OK).await;
 }
 
 #[tokio::test]

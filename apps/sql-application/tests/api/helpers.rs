@@ -1,54 +1,34 @@
-//! `spawn_app`: the real application on a free port, with its own freshly created
-//! database (dropped afterwards) behind a [`Proxy`], plus small request helpers.
-//! Plain requests (`get`, `post`, `url`, `wait_ready`, ...) come from [`HttpClient`]
-//! through `Deref`.
+//! `spawn_app`: the real application on a free port (test-support's harness), with a
+//! fresh database of its own (dropped afterwards) behind a [`Proxy`], plus small
+//! request helpers. Plain requests (`get`, `post`, `url`, `wait_ready`, ...) come from
+//! test-support through `Deref`.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use service_kit::shutdown::Shutdown;
 use sql_application::settings::{DEFAULTS, Settings};
-use sql_application::startup::Application;
-use sqlx::{Connection, Executor, PgConnection, PgPool};
-use test_support::http::HttpClient;
-use tokio::task::JoinHandle;
+use sql_application::startup;
+use sqlx::PgPool;
+use test_support::postgres::FreshDatabase;
 
 use crate::proxy::Proxy;
 
-/// The shared server of `cargo xtask services up` (override with `TEST_PG_HOST/PORT`).
-fn server() -> (String, u16) {
-    let host = std::env::var("TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port = std::env::var("TEST_PG_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(5432);
-    (host, port)
-}
-
-/// A URL of `database` on the shared server, as the `postgres` superuser.
-pub fn admin_url(database: &str) -> String {
-    let (host, port) = server();
-    format!("postgres://postgres:postgres@{host}:{port}/{database}?sslmode=disable")
-}
-
-/// The admin token tests use.
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub use test_support::app::ADMIN_TOKEN;
+pub use test_support::http::assert_problem;
+pub use test_support::postgres::admin_url;
 
 /// A running app with its own database.
 pub struct TestApp {
-    /// Requests to the app.
-    pub http: HttpClient,
+    /// The app (requests through `Deref`).
+    pub app: test_support::app::TestApp,
     /// Between the app and PostgreSQL.
     pub proxy: Proxy,
     /// A pool straight to the test database (bypassing the proxy) for assertions.
     pub db: PgPool,
-    /// Fires the app's graceful shutdown.
-    pub shutdown: Shutdown,
-    /// The serving task.
-    pub server: Option<JoinHandle<std::io::Result<()>>>,
-    database: String,
+    // Dropped last: after the app stopped.
+    _database: FreshDatabase,
 }
 
 /// Starts the app with default test settings.
@@ -58,51 +38,37 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `configure` adjusted its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = format!("test_{:016x}", fastrand::u64(..));
-    let mut admin = PgConnection::connect(&admin_url("postgres"))
-        .await
-        .expect("PostgreSQL is not reachable on 127.0.0.1:5432; run `cargo xtask services up`");
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-
-    let proxy = Proxy::start(server()).await;
-    let mut settings: Settings = service_kit::config::load_from(DEFAULTS, None, []).unwrap();
-    settings.server.port = 0;
-    settings.server.drain_timeout = Duration::from_secs(5);
+    let database = FreshDatabase::create().await;
+    let proxy = Proxy::start(test_support::postgres::server()).await;
+    let mut settings: Settings = test_support::app::settings(DEFAULTS, &[]);
     settings.database.host = "127.0.0.1".into();
     settings.database.port = proxy.port;
-    settings.database.name = database.clone();
+    settings.database.name = database.name.clone();
     settings.database.acquire_timeout = Duration::from_millis(800);
-    settings.admin.token = ADMIN_TOKEN.to_owned().into();
     configure(&mut settings);
-
-    let shutdown = Shutdown::new();
-    let app = Application::build(settings, shutdown.clone())
-        .await
-        .unwrap();
-    let http = HttpClient::new(app.port());
-    let server = tokio::spawn(app.run_until_stopped());
-    let db = PgPool::connect(&admin_url(&database)).await.unwrap();
+    let app = test_support::app::TestApp::start(settings, startup::build).await;
+    let db = PgPool::connect(&database.url()).await.unwrap();
     let test = TestApp {
-        http,
+        app,
         proxy,
         db,
-        shutdown,
-        server: Some(server),
-        database,
+        _database: database,
     };
     test.wait_ready(Duration::from_secs(20)).await;
     test
 }
 
 impl Deref for TestApp {
-    type Target = HttpClient;
+    type Target = test_support::app::TestApp;
 
-    fn deref(&self) -> &HttpClient {
-        &self.http
+    fn deref(&self) -> &Self::Target {
+        &self.app
+    }
+}
+
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.app
     }
 }
 
@@ -164,24 +130,3 @@ impl TestApp {
             .unwrap()
     }
 }
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
-        let database = self.database.clone();
-        test_support::http::block_on_own_thread(async move {
-            if let Ok(mut admin) = PgConnection::connect(&admin_url("postgres")).await {
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-                    )))
-                    .await;
-            }
-        });
-    }
-}
-
-pub use test_support::http::assert_problem;

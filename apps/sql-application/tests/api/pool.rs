@@ -1,4 +1,4 @@
-//! The request pool (`db::pool`) against the real PostgreSQL: connections come back
+//! The request pool (`store::pool`) against the real PostgreSQL: connections come back
 //! without a round trip, cancelled queries and dropped transactions are settled
 //! before reuse, broken connections are discarded, and connections recycle after
 //! `max_lifetime` and `idle_timeout`. Nothing is created: the statements only ask
@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sql_application::db::{Pool, PoolOptions};
+use sql_application::store::{Pool, PoolOptions};
 use sqlx::Connection;
 use sqlx::postgres::PgConnectOptions;
 

@@ -89,12 +89,14 @@ async fn malformed_bodies_and_ids_are_400_problems() {
         "about:blank",
     )
     .await;
-    assert_problem(
+    // A path parameter that does not parse is named as the document names it.
+    let body = assert_problem(
         app.get("/api/v1/products/abc").await,
         StatusCode::BAD_REQUEST,
-        "about:blank",
+        "bad-parameter",
     )
     .await;
+    assert_eq!(test_support::http::fields(&body), ["id"]);
 }
 
 #[tokio::test]

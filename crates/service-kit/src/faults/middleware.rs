@@ -92,6 +92,12 @@ pub fn decision(req: &Request) -> Option<&Decision> {
     req.extensions().get::<Decision>()
 }
 
+/// Whether the app's scenario `name` applies to the current request (what every
+/// handler that plays a scenario asks).
+pub fn is_active(req: &Request, name: &str) -> bool {
+    decision(req).is_some_and(|decision| decision.is_active(name))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -110,6 +116,10 @@ mod tests {
     #[handler]
     fn scenarios(req: &Request) -> String {
         let active = decision(req).map(|d| d.scenarios.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(
+            is_active(req, "slow_query"),
+            active.iter().flatten().any(|s| s == "slow_query")
+        );
         active.unwrap_or_default().join(",")
     }
 

@@ -5,8 +5,8 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
-use super::error::ApiError;
 use crate::auth::{Auth, Claims, Role};
+use crate::error::ApiError;
 
 /// A verified bearer token (JWT from `POST /api/v1/auth/token`).
 #[derive(Debug, SecurityScheme)]

@@ -3,17 +3,16 @@
 //! longer, so one route stands out in OBI's latency by route.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use service_kit::faults::middleware::decision;
+use service_kit::faults::middleware::is_active;
+use service_kit::problem::status;
 
-use super::ApiTags;
-use super::error::{Documented, status};
-use crate::faults::SLOW_ENDPOINT;
-use crate::store::Store;
+use super::{AppState, Tag};
+use crate::error::Errors;
+use crate::scenarios::SLOW_ENDPOINT;
 
 /// Totals of one category.
 #[derive(Debug, Object)]
@@ -44,16 +43,14 @@ pub struct InventoryReport {
 /// The reports resource.
 #[derive(Debug, Clone)]
 pub struct ReportsApi {
-    /// The catalog.
-    pub store: Store,
-    /// Extra time under `slow_endpoint`.
-    pub slow_delay: Duration,
+    /// Shared state.
+    pub state: AppState,
 }
 
 /// What the report can answer besides 200.
-type ReportErrors = Documented<{ status::TOO_MANY_REQUESTS }>;
+type ReportErrors = Errors<{ status::TOO_MANY_REQUESTS }>;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Reports")]
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Reports")]
 impl ReportsApi {
     /// Stock and value per category (the `slow_endpoint` fault slows it down).
     #[oai(
@@ -62,11 +59,11 @@ impl ReportsApi {
         operation_id = "inventoryReport"
     )]
     async fn inventory(&self, req: &Request) -> Result<Json<InventoryReport>, ReportErrors> {
-        if decision(req).is_some_and(|d| d.is_active(SLOW_ENDPOINT)) {
-            tokio::time::sleep(self.slow_delay).await;
+        if is_active(req, SLOW_ENDPOINT) {
+            tokio::time::sleep(self.state.settings.reports.slow_delay).await;
         }
         let mut categories: BTreeMap<String, CategoryTotals> = BTreeMap::new();
-        for product in self.store.snapshot() {
+        for product in self.state.store.snapshot() {
             let fields = &product.fields;
             let entry = categories
                 .entry(fields.category.as_str().to_owned())

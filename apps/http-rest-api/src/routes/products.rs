@@ -4,16 +4,15 @@
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::problem::status;
 
-use super::ApiTags;
-use super::error::{ApiError, Documented, status};
 use super::product_body::ProductBody;
 use super::security::BearerToken;
+use super::{AppState, Tag};
 use crate::auth::Role;
 use crate::cursor;
 use crate::domain::{Filter, Product};
-use crate::settings::StoreSettings;
-use crate::store::Store;
+use crate::error::{ApiError, Errors};
 
 /// A product as the API shows it.
 #[derive(Debug, Object)]
@@ -122,10 +121,8 @@ pub enum DeletedResponse {
 /// The products resource.
 #[derive(Debug, Clone)]
 pub struct ProductsApi {
-    /// The catalog.
-    pub store: Store,
-    /// Page sizes.
-    pub pages: StoreSettings,
+    /// Shared state.
+    pub state: AppState,
 }
 
 /// Builds the response of a read or write that returns one product.
@@ -135,9 +132,9 @@ pub fn with_etag(product: Product) -> ProductResponse {
 }
 
 /// What listing can answer besides a page.
-type ListErrors = Documented<{ status::BAD_REQUEST | status::TOO_MANY_REQUESTS }>;
+type ListErrors = Errors<{ status::BAD_REQUEST | status::TOO_MANY_REQUESTS }>;
 /// What creating can answer besides 201.
-type CreateErrors = Documented<
+type CreateErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
@@ -151,10 +148,9 @@ type CreateErrors = Documented<
     },
 >;
 /// What reading one product can answer besides 200 and 304.
-type GetErrors =
-    Documented<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
+type GetErrors = Errors<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
 /// What replacing can answer besides 200.
-type UpdateErrors = Documented<
+type UpdateErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
@@ -169,7 +165,7 @@ type UpdateErrors = Documented<
     },
 >;
 /// What deleting can answer besides 204.
-type DeleteErrors = Documented<
+type DeleteErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
@@ -180,7 +176,7 @@ type DeleteErrors = Documented<
     },
 >;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Products")]
 impl ProductsApi {
     /// List products, a page at a time.
     ///
@@ -204,11 +200,16 @@ impl ProductsApi {
         /// Only products in stock (true) or out of stock (false).
         in_stock: Query<Option<bool>>,
     ) -> Result<Json<ProductPage>, ListErrors> {
-        let limit = limit.0.unwrap_or(self.pages.default_page_size);
-        if limit == 0 || limit > self.pages.max_page_size {
+        let limit = limit
+            .0
+            .unwrap_or(self.state.settings.store.default_page_size);
+        if limit == 0 || limit > self.state.settings.store.max_page_size {
             return Err(ApiError::bad_parameter(
                 "limit",
-                format!("must be between 1 and {}", self.pages.max_page_size),
+                format!(
+                    "must be between 1 and {}",
+                    self.state.settings.store.max_page_size
+                ),
             )
             .into());
         }
@@ -234,7 +235,7 @@ impl ProductsApi {
             query: q.0,
             in_stock: in_stock.0,
         };
-        let page = self.store.list(&filter, after, limit as usize);
+        let page = self.state.store.list(&filter, after, limit as usize);
         Ok(Json(ProductPage {
             items: page.items.into_iter().map(ProductDto::from).collect(),
             next_cursor: page.next_after.map(cursor::encode),
@@ -249,7 +250,7 @@ impl ProductsApi {
         body: ProductBody,
     ) -> Result<CreatedResponse, CreateErrors> {
         token.require(Role::Editor, "creating a product")?;
-        let product = self.store.create(body.0)?;
+        let product = self.state.store.create(body.0)?;
         let etag = product.etag();
         let location = format!("/api/v1/products/{}", product.id);
         Ok(CreatedResponse::Created(
@@ -270,7 +271,7 @@ impl ProductsApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> Result<ProductResponse, GetErrors> {
-        let product = self.store.get(id.0)?;
+        let product = self.state.store.get(id.0)?;
         let etag = product.etag();
         if if_none_match.0.as_deref().is_some_and(|tags| {
             tags.split(',')
@@ -298,7 +299,10 @@ impl ProductsApi {
         body: ProductBody,
     ) -> Result<UpdatedResponse, UpdateErrors> {
         token.require(Role::Editor, "updating a product")?;
-        let product = self.store.update(id.0, body.0, if_match.0.as_deref())?;
+        let product = self
+            .state
+            .store
+            .update(id.0, body.0, if_match.0.as_deref())?;
         let etag = product.etag();
         Ok(UpdatedResponse::Ok(Json(product.into()), etag))
     }
@@ -320,7 +324,7 @@ impl ProductsApi {
         if_match: Header<Option<String>>,
     ) -> Result<DeletedResponse, DeleteErrors> {
         token.require(Role::Admin, "deleting a product")?;
-        self.store.delete(id.0, if_match.0.as_deref())?;
+        self.state.store.delete(id.0, if_match.0.as_deref())?;
         Ok(DeletedResponse::Deleted)
     }
 }

@@ -8,12 +8,10 @@ use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Object};
 use serde_json::{Map, Value};
-use service_kit::problem::Problem;
+use service_kit::problem::{FieldProblem, Problem};
 
-use super::error::ApiError;
-use crate::domain::{
-    Category, Description, FieldError, NewProduct, PriceCents, ProductName, Sku, Stock,
-};
+use crate::domain::{Category, Description, NewProduct, PriceCents, ProductName, Sku, Stock};
+use crate::error::ApiError;
 
 /// Largest product document accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -120,14 +118,14 @@ impl<'a> ApiExtractor<'a> for ProductBody {
 }
 
 /// Validates a product document, collecting an error for every bad field.
-pub fn parse_product(value: &Value) -> Result<NewProduct, Vec<FieldError>> {
+pub fn parse_product(value: &Value) -> Result<NewProduct, Vec<FieldProblem>> {
     let Some(object) = value.as_object() else {
-        return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        return Err(vec![FieldProblem::new("body", "must be a JSON object")]);
     };
-    let mut errors: Vec<FieldError> = object
+    let mut errors: Vec<FieldProblem> = object
         .keys()
         .filter(|key| !FIELDS.contains(&key.as_str()) && !READ_ONLY.contains(&key.as_str()))
-        .map(|key| FieldError::new(key, "unknown field"))
+        .map(|key| FieldProblem::new(key, "unknown field"))
         .collect();
     let sku = text(object, "sku", true, &mut errors)
         .and_then(|v| check("sku", Sku::parse(v), &mut errors));
@@ -176,45 +174,49 @@ fn text<'v>(
     object: &'v Map<String, Value>,
     field: &str,
     required: bool,
-    errors: &mut Vec<FieldError>,
+    errors: &mut Vec<FieldProblem>,
 ) -> Option<&'v str> {
     match object.get(field) {
         Some(Value::String(s)) => Some(s),
         None | Some(Value::Null) if !required => None,
         None | Some(Value::Null) => {
-            errors.push(FieldError::new(field, "is required"));
+            errors.push(FieldProblem::new(field, "is required"));
             None
         }
         Some(_) => {
-            errors.push(FieldError::new(field, "must be a string"));
+            errors.push(FieldProblem::new(field, "must be a string"));
             None
         }
     }
 }
 
-fn integer(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+fn integer(
+    object: &Map<String, Value>,
+    field: &str,
+    errors: &mut Vec<FieldProblem>,
+) -> Option<i64> {
     match object.get(field) {
         Some(Value::Number(n)) => match n.as_i64() {
             Some(v) => Some(v),
             None => {
-                errors.push(FieldError::new(field, "must be a whole number in range"));
+                errors.push(FieldProblem::new(field, "must be a whole number in range"));
                 None
             }
         },
         None | Some(Value::Null) => {
-            errors.push(FieldError::new(field, "is required"));
+            errors.push(FieldProblem::new(field, "is required"));
             None
         }
         Some(_) => {
-            errors.push(FieldError::new(field, "must be an integer"));
+            errors.push(FieldProblem::new(field, "must be an integer"));
             None
         }
     }
 }
 
-fn check<T>(field: &str, parsed: Result<T, String>, errors: &mut Vec<FieldError>) -> Option<T> {
+fn check<T>(field: &str, parsed: Result<T, String>, errors: &mut Vec<FieldProblem>) -> Option<T> {
     parsed
-        .map_err(|message| errors.push(FieldError::new(field, message)))
+        .map_err(|message| errors.push(FieldProblem::new(field, message)))
         .ok()
 }
 
@@ -224,7 +226,7 @@ mod tests {
 
     use super::*;
 
-    fn fields(errors: Vec<FieldError>) -> Vec<String> {
+    fn fields(errors: Vec<FieldProblem>) -> Vec<String> {
         errors.into_iter().map(|e| e.field).collect()
     }
 

@@ -12,16 +12,16 @@ use poem_openapi::registry::{
 };
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Multipart, OpenApi};
-use service_kit::problem::Problem;
+use service_kit::problem::{Problem, status};
 use tokio::io::AsyncReadExt;
 
-use super::ApiTags;
-use super::error::{ApiError, Documented, status};
 use super::products::ProductDto;
 use super::security::BearerToken;
+use super::{AppState, Tag};
 use crate::auth::Role;
-use crate::store::{Image, Store};
-use crate::upload_limit::{UploadLimit, limit_upload, too_large};
+use crate::error::{ApiError, Errors};
+use crate::store::Image;
+use crate::upload_limit::{limit_upload, too_large};
 
 /// The upload form.
 #[derive(Debug, Multipart)]
@@ -33,16 +33,12 @@ pub struct ImageUpload {
 /// The images resource.
 #[derive(Debug, Clone)]
 pub struct ImagesApi {
-    /// The catalog.
-    pub store: Store,
-    /// Accepted content types.
-    pub allowed_types: Vec<String>,
-    /// Largest accepted image.
-    pub limit: UploadLimit,
+    /// Shared state.
+    pub state: AppState,
 }
 
 /// What an upload can answer besides 200.
-type UploadErrors = Documented<
+type UploadErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
@@ -56,9 +52,9 @@ type UploadErrors = Documented<
 >;
 /// What a download can answer besides the image.
 type DownloadErrors =
-    Documented<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
+    Errors<{ status::BAD_REQUEST | status::NOT_FOUND | status::TOO_MANY_REQUESTS }>;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Images")]
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Images")]
 impl ImagesApi {
     /// Upload or replace a product's image (role `editor` or `admin`).
     #[oai(
@@ -88,18 +84,21 @@ impl ImagesApi {
             })
             .unwrap_or_default();
         if !self
+            .state
+            .settings
+            .images
             .allowed_types
             .iter()
             .any(|t| t.eq_ignore_ascii_case(&declared))
         {
             return Err(unsupported(format!(
                 "the file's content type `{declared}` is not one of: {}",
-                self.allowed_types.join(", ")
+                self.state.settings.images.allowed_types.join(", ")
             ))
             .into());
         }
-        if file.size() > self.limit.max_file_bytes {
-            return Err(ApiError(too_large(self.limit)).into());
+        if file.size() > self.state.upload_limit().max_file_bytes {
+            return Err(ApiError(too_large(self.state.upload_limit())).into());
         }
         let mut data = Vec::with_capacity(file.size());
         file.into_async_read()
@@ -119,7 +118,7 @@ impl ImagesApi {
             ))
             .into());
         }
-        let product = self.store.put_image(
+        let product = self.state.store.put_image(
             id.0,
             Image {
                 content_type: declared,
@@ -141,7 +140,7 @@ impl ImagesApi {
         #[oai(name = "id")]
         id: Path<u64>,
     ) -> Result<ImageBody, DownloadErrors> {
-        match self.store.image(id.0)? {
+        match self.state.store.image(id.0)? {
             Some(image) => Ok(ImageBody(image)),
             None => Err(ApiError(
                 Problem::new(StatusCode::NOT_FOUND, "no-image", "No image")

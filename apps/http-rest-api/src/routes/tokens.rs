@@ -2,10 +2,11 @@
 
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use service_kit::problem::status;
 
-use super::ApiTags;
-use super::error::{ApiError, Documented, status};
-use crate::auth::{Auth, AuthError, Role};
+use super::{AppState, Tag};
+use crate::auth::{AuthError, Role};
+use crate::error::{ApiError, Errors};
 
 /// Credentials of a demo user.
 #[derive(Debug, Object)]
@@ -34,12 +35,12 @@ pub struct TokenResponse {
 /// The token endpoint.
 #[derive(Debug, Clone)]
 pub struct TokensApi {
-    /// Issues tokens.
-    pub auth: Auth,
+    /// Shared state.
+    pub state: AppState,
 }
 
 /// What issuing can answer besides a token.
-type IssueErrors = Documented<
+type IssueErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
@@ -48,12 +49,12 @@ type IssueErrors = Documented<
     },
 >;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Auth")]
 impl TokensApi {
     /// Get a bearer token for a demo user.
     #[oai(path = "/auth/token", method = "post", operation_id = "issueToken")]
     async fn issue(&self, body: Json<TokenRequest>) -> Result<Json<TokenResponse>, IssueErrors> {
-        match self.auth.issue(&body.username, &body.password) {
+        match self.state.auth.issue(&body.username, &body.password) {
             Ok(issued) => Ok(Json(TokenResponse {
                 access_token: issued.token,
                 token_type: "Bearer".into(),

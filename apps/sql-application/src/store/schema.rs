@@ -1,7 +1,5 @@
-//! The PostgreSQL side of start-up and readiness: the recycling pool, the embedded
-//! migrations (applied under PostgreSQL's advisory lock), and the readiness check.
-
-pub mod pool;
+//! The schema: the embedded migrations (applied under PostgreSQL's advisory lock,
+//! retried while PostgreSQL is away) and the readiness check that needs them applied.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,46 +7,11 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
 
-use crate::settings::DatabaseSettings;
+use super::Pool;
 
 /// The schema, embedded at build time from `migrations/`.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-pub use pool::{Pool, PoolOptions, PooledConnection};
-
-/// The request pool ([`pool::Pool`]). Lazy: the app starts (and reports not ready)
-/// while PostgreSQL is down. Connections live at most `max_lifetime`, so an OBI
-/// started after the app sees every statement prepared again within minutes. No
-/// ping before or after each use (either would double the round trips of every
-/// request): a connection that broke fails its request with 503 once and is then
-/// discarded by the pool.
-pub fn pool(settings: &DatabaseSettings) -> Pool {
-    Pool::new(
-        settings.connect_options(),
-        PoolOptions {
-            max_connections: settings.max_connections,
-            min_connections: settings.min_connections,
-            acquire_timeout: settings.acquire_timeout,
-            max_lifetime: settings.max_lifetime,
-            idle_timeout: settings.idle_timeout,
-        },
-    )
-}
-
-/// A one-connection pool for the readiness probe, so an exhausted request pool
-/// (the `pool_exhaustion` fault) does not take the pod out of its Service.
-pub fn probe_pool(settings: &DatabaseSettings) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(1)
-        .min_connections(0)
-        .acquire_timeout(settings.acquire_timeout)
-        .max_lifetime(settings.max_lifetime)
-        .idle_timeout(settings.idle_timeout)
-        .test_before_acquire(false)
-        .connect_lazy_with(settings.connect_options())
-}
 
 /// Whether the schema is known to be current. Shared by the migration task and the
 /// readiness check.
@@ -107,12 +70,12 @@ pub async fn migrate(
 }
 
 /// The readiness check: the schema is current and PostgreSQL answers.
-pub async fn check(pool: PgPool, schema: Schema) -> Result<(), String> {
+pub async fn check(pool: &PgPool, schema: &Schema) -> Result<(), String> {
     if !schema.is_current() {
         return Err("migrations are not applied yet".into());
     }
     sqlx::query("SELECT 1")
-        .execute(&pool)
+        .execute(pool)
         .await
         .map(drop)
         .map_err(|err| err.to_string())

@@ -1,5 +1,5 @@
-//! The fault scenarios this app plays beyond the kit's `latency` and `errors`,
-//! and how an HTTP status of the fault model maps to a gRPC status code.
+//! The fault scenarios this app plays beyond the kit's `latency` and `errors`, and
+//! how a status the fault model answers with maps to a gRPC status code.
 
 use poem::http::StatusCode;
 use poem_grpc::Code;

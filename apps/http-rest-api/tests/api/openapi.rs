@@ -5,8 +5,6 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let app = spawn_app().await;
@@ -43,14 +41,9 @@ async fn swagger_ui_is_served() {
 /// are generated from it). `UPDATE_OPENAPI=1 cargo test -p http-rest-api` rewrites it.
 #[test]
 fn the_committed_openapi_json_is_in_sync() {
-    let generated = http_rest_api::startup::openapi_document();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(COMMITTED, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "apps/http-rest-api/openapi.json is stale; run `UPDATE_OPENAPI=1 cargo test -p http-rest-api --test api docs` and commit it"
+    test_support::openapi::assert_committed(
+        env!("CARGO_MANIFEST_DIR"),
+        env!("CARGO_PKG_NAME"),
+        &http_rest_api::routes::openapi_document(),
     );
 }
