@@ -141,9 +141,10 @@ where
     }
 }
 
+/// What the tests of the app module share: settings with a free loopback port, and a
+/// builder with no scenarios and an admin token.
 #[cfg(test)]
-mod tests {
-    use poem::Route;
+mod fixtures {
     use serde::Deserialize;
 
     use super::*;
@@ -151,20 +152,28 @@ mod tests {
     use crate::faults::{Catalog, FaultSettings};
 
     const CATALOG: Catalog = &[];
-    const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
+    pub(super) const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
 
     #[derive(Debug, Deserialize)]
-    struct Settings {
-        server: ServerSettings,
+    pub(super) struct Settings {
+        pub(super) server: ServerSettings,
     }
 
-    fn builder(shutdown: &Shutdown) -> Builder {
+    pub(super) fn builder(shutdown: &Shutdown) -> Builder {
         let faults = Faults::new(FaultSettings::default(), CATALOG).unwrap();
         let admin = AdminSettings {
             token: "t".to_owned().into(),
         };
         Application::builder("test-app", shutdown.clone(), faults, &admin)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::Route;
+
+    use super::fixtures::{DEFAULTS, Settings, builder};
+    use super::*;
 
     #[tokio::test]
     async fn main_exits_zero_after_a_clean_drain_and_one_when_the_app_cannot_start() {

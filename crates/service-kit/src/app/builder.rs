@@ -205,28 +205,11 @@ mod tests {
 
     use poem::http::StatusCode;
     use poem::{get, handler};
-    use serde::Deserialize;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
+    use super::super::fixtures::{DEFAULTS, Settings, builder};
     use super::*;
-    use crate::faults::{Catalog, FaultSettings};
-
-    const CATALOG: Catalog = &[];
-    const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
-
-    #[derive(Debug, Deserialize)]
-    struct Settings {
-        server: ServerSettings,
-    }
-
-    fn builder(shutdown: &Shutdown) -> Builder {
-        let faults = Faults::new(FaultSettings::default(), CATALOG).unwrap();
-        let admin = AdminSettings {
-            token: "t".to_owned().into(),
-        };
-        Application::builder("test-app", shutdown.clone(), faults, &admin)
-    }
 
     #[handler]
     fn hello() -> &'static str {
