@@ -44,7 +44,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.host = "127.0.0.1".into();
     settings.database.port = proxy.port;
     settings.database.name = database.name.clone();
-    settings.database.acquire_timeout = Duration::from_millis(800);
+    // Generous: opening a connection (SCRAM in a debug build) counts against it,
+    // and takes hundreds of milliseconds on a busy two-core machine. Tests of
+    // failing fast set their own.
+    settings.database.acquire_timeout = Duration::from_secs(5);
     configure(&mut settings);
     let app = test_support::app::TestApp::start(settings, startup::build).await;
     let db = PgPool::connect(&database.url()).await.unwrap();

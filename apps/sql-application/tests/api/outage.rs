@@ -9,11 +9,13 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app_with};
 
 #[tokio::test]
 async fn an_outage_gives_fast_503s_and_loses_no_acknowledged_order() {
-    let app = Arc::new(spawn_app().await);
+    // Fail fast while PostgreSQL is away: the pool gives up after 800 ms.
+    let app =
+        Arc::new(spawn_app_with(|s| s.database.acquire_timeout = Duration::from_millis(800)).await);
     let mug = app.product("MUG", 100, 100_000).await;
     let customer = app.customer("outage@example.com").await;
 
@@ -83,7 +85,7 @@ async fn an_outage_gives_fast_503s_and_loses_no_acknowledged_order() {
 
     tokio::time::sleep(Duration::from_millis(700)).await;
     app.proxy.restore();
-    app.wait_ready(Duration::from_secs(10)).await;
+    app.wait_ready(Duration::from_secs(30)).await;
     let during = acknowledged.lock().await.len();
     tokio::time::sleep(Duration::from_millis(500)).await;
     running.store(false, Ordering::SeqCst);
