@@ -15,8 +15,9 @@
 //!    then kubeconform `-strict` against pinned
 //!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
 //!    golden renders under `charts/<chart>/tests/golden/` ([`golden`]);
-//! 5. values behaviour: a mistyped key fails naming it, global image overrides
-//!    reach our images only ([`values_tests`]);
+//! 5. values behaviour, each chart's helm-unittest suites under `tests/`: a
+//!    mistyped key fails naming it, global image overrides reach our images only
+//!    ([`unittest`]);
 //! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
 //! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
@@ -37,7 +38,7 @@ mod registry;
 mod render;
 mod schema;
 mod toolchain;
-mod values_tests;
+mod unittest;
 
 use std::time::Instant;
 
@@ -105,7 +106,7 @@ pub fn check() -> Result<()> {
         report.step("kubeconform -strict", || kubeconform::validate(&renders));
         report.step("restricted PSS policy", || Ok(pss::check_renders(&renders)));
         report.step("golden renders", || golden::check(&renders, &charts));
-        report.step("values schema and overrides", || values_tests::run(&charts));
+        report.step("helm-unittest suites", || unittest::run(&charts));
         report.step("helm-docs", || docs::check(&charts));
         report.step("ct lint", ct::lint);
     }
