@@ -10,6 +10,7 @@ use service_kit::config::{ServerSettings, load_or_exit};
 const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
 
 #[derive(Debug, Deserialize)]
+// Read only through serde: the test checks loading, not the values.
 #[allow(dead_code)]
 struct Settings {
     server: ServerSettings,
