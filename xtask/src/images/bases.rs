@@ -1,0 +1,575 @@
+//! The two base images, made here from Debian packages with mmdebstrap because no
+//! image registry is reachable from our machines. They stand in for the public
+//! defaults of the Dockerfile's `BUILDER_IMAGE` and `RUNTIME_IMAGE`:
+//!
+//! - **builder** (for `rust:<version>-<release>`): Debian's compiler, libc headers,
+//!   make, pkgconf and protoc, plus the Rust toolchain this machine already has
+//!   (the one whose version the Dockerfile names), laid out like the rust image
+//!   (`cargo` and `rustc` on `PATH`, `CARGO_HOME=/usr/local/cargo`). It trusts the
+//!   CAs this machine trusts locally (`/usr/local/share/ca-certificates`), so that
+//!   cargo reaches crates.io through a TLS-inspecting proxy the way the host does.
+//! - **runtime** (for `distroless/cc-<release>:nonroot`): glibc and libgcc_s,
+//!   `base-files` (os-release, for scanners) and `netbase`, a `dpkg` status file
+//!   listing exactly those packages (for SBOMs and scanners), a `nonroot` user
+//!   65532 and `/tmp`; no shell, no package manager, no interpreter.
+//!
+//! Each base is made once and reused while its recipe (packages, toolchain, this
+//! file's settings) is unchanged; `--refresh-bases` makes them again, which is how
+//! Debian's security updates get in. Rebuilding the builder base invalidates every
+//! layer built on it, so the next image build is a cold one.
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, Result, bail};
+
+use super::apt_sources;
+use super::podman;
+use crate::tools::stamp::fingerprint;
+use crate::{cmd, paths};
+
+/// The label holding a base's recipe fingerprint.
+const RECIPE_LABEL: &str = "org.obi-examples.base.recipe";
+
+/// The public defaults in the Dockerfile, which the local bases stand in for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    /// Rust `major.minor` of `BUILDER_IMAGE` (`rust:1.95-bookworm` -> `1.95`).
+    pub rust: String,
+    /// Debian release of `BUILDER_IMAGE` (`bookworm`).
+    pub release: String,
+    /// `RUNTIME_IMAGE`'s default.
+    pub runtime: String,
+}
+
+impl Defaults {
+    /// Reads the `ARG BUILDER_IMAGE=` and `ARG RUNTIME_IMAGE=` defaults.
+    pub fn parse(dockerfile: &str) -> Result<Self> {
+        let arg = |name: &str| {
+            dockerfile
+                .lines()
+                .find_map(|line| line.trim().strip_prefix(&format!("ARG {name}=")))
+                .map(str::trim)
+                .with_context(|| format!("the Dockerfile has no `ARG {name}=<default>`"))
+        };
+        let builder = arg("BUILDER_IMAGE")?;
+        let (rust, release) = builder
+            .strip_prefix("rust:")
+            .and_then(|tag| tag.split_once('-'))
+            .with_context(|| {
+                format!("BUILDER_IMAGE's default {builder:?} is not `rust:<version>-<release>`")
+            })?;
+        Ok(Self {
+            rust: rust.to_owned(),
+            release: release.to_owned(),
+            runtime: arg("RUNTIME_IMAGE")?.to_owned(),
+        })
+    }
+
+    /// The Dockerfile's defaults.
+    pub fn read() -> Result<Self> {
+        let path = paths::root().join("Dockerfile");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::parse(&text)
+    }
+}
+
+/// The local base images, as `--build-arg` values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bases {
+    /// For `BUILDER_IMAGE`.
+    pub builder: String,
+    /// For `RUNTIME_IMAGE`.
+    pub runtime: String,
+}
+
+/// Makes the bases that are missing or whose recipe changed (all of them with
+/// `refresh`), and returns their names.
+pub fn ensure(refresh: bool) -> Result<Bases> {
+    let defaults = Defaults::read()?;
+    let toolchain = Toolchain::find(&defaults.rust)?;
+    let runtime = Recipe::runtime(&defaults.release);
+    let builder = Recipe::builder(&defaults.release, &toolchain)?;
+    for recipe in [&runtime, &builder] {
+        let current = podman::label(&recipe.image, RECIPE_LABEL)?;
+        if !refresh && current.as_deref() == Some(recipe.fingerprint().as_str()) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        eprintln!("images: making the base {} (mmdebstrap)", recipe.image);
+        recipe.make()?;
+        eprintln!(
+            "images: {} made in {:.0}s",
+            recipe.image,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Bases {
+        builder: builder.image,
+        runtime: runtime.image,
+    })
+}
+
+/// The host's Rust toolchain that matches the Dockerfile's version.
+#[derive(Debug, Clone)]
+struct Toolchain {
+    /// `rustc --print sysroot`: holds `bin/` and `lib/`.
+    sysroot: PathBuf,
+    /// Full version, e.g. `1.95.0`.
+    version: String,
+}
+
+impl Toolchain {
+    fn find(wanted: &str) -> Result<Self> {
+        let version_line = cmd::output(cmd::new("rustc").arg("-V"))?;
+        let version = version_line
+            .split_whitespace()
+            .nth(1)
+            .context("`rustc -V` printed no version")?
+            .to_owned();
+        if !version.starts_with(&format!("{wanted}.")) {
+            bail!(
+                "the Dockerfile builds with Rust {wanted} but this machine's rustc is {version}: \
+                 `rustup toolchain install {wanted}` and make it the default here, or change \
+                 BUILDER_IMAGE's default (GitHub builds with that one)"
+            );
+        }
+        let sysroot =
+            PathBuf::from(cmd::output(cmd::new("rustc").args(["--print", "sysroot"]))?.trim());
+        Ok(Self { sysroot, version })
+    }
+}
+
+/// One base image: its name and how mmdebstrap makes it.
+#[derive(Debug, Clone)]
+struct Recipe {
+    image: String,
+    release: String,
+    kind: Kind,
+    /// `--include` packages.
+    packages: &'static [&'static str],
+    /// `--dpkgopt` values (path filters).
+    dpkg_options: Vec<&'static str>,
+    /// What else decides the result (toolchain version, local CAs).
+    extra: String,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Runtime,
+    Builder {
+        toolchain: Toolchain,
+        local_cas: Option<PathBuf>,
+    },
+}
+
+/// Documentation, manuals, translations and lintian overrides of Debian packages
+/// are of no use in an image; copyright files stay (licence compliance).
+const SLIM: &[&str] = &[
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-exclude=/usr/share/lintian/*",
+];
+
+/// The runtime also drops glibc's iconv modules (nothing here converts charsets)
+/// and base-files' motd scripts (shell scripts, and there is no shell).
+const RUNTIME_SLIM: &[&str] = &[
+    "path-exclude=/usr/lib/x86_64-linux-gnu/gconv/*",
+    "path-exclude=/etc/update-motd.d/*",
+];
+
+/// Packages that only come along as dependencies and are removed again: base-files
+/// pre-depends on an awk, which would be an interpreter in an image without one.
+const RUNTIME_DROPPED: &[&str] = &["mawk"];
+
+/// What the runtime base holds besides the packages: its users and name service.
+const PASSWD: &str = "root:x:0:0:root:/root:/sbin/nologin\n\
+                      nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n";
+const GROUP: &str = "root:x:0:\nnonroot:x:65532:\n";
+const NSSWITCH: &str = "passwd: files\ngroup: files\nhosts: files dns\n";
+
+/// The dpkg status file mmdebstrap's extract variant leaves empty is filled from
+/// the packages' control files; the rest of dpkg's and apt's state goes.
+const RUNTIME_REMOVED: &[&str] = &[
+    "etc/apt",
+    "etc/dpkg/dpkg.cfg.d",
+    "etc/fstab",
+    "etc/hostname",
+    "etc/resolv.conf",
+    "var/cache/apt",
+    "var/lib/apt",
+    "var/log/apt",
+    "var/lib/dpkg/alternatives",
+    "var/lib/dpkg/arch",
+    "var/lib/dpkg/available",
+    "var/lib/dpkg/cmethopt",
+    "var/lib/dpkg/info",
+    "var/lib/dpkg/triggers",
+    "var/lib/dpkg/updates",
+];
+
+impl Recipe {
+    fn runtime(release: &str) -> Self {
+        Self {
+            image: format!("localhost/obi-examples/runtime:{release}"),
+            release: release.to_owned(),
+            kind: Kind::Runtime,
+            packages: &["base-files", "netbase", "libc6", "libgcc-s1"],
+            dpkg_options: SLIM.iter().chain(RUNTIME_SLIM).copied().collect(),
+            extra: format!("{PASSWD}{GROUP}{NSSWITCH}{RUNTIME_REMOVED:?}{RUNTIME_DROPPED:?}"),
+        }
+    }
+
+    fn builder(release: &str, toolchain: &Toolchain) -> Result<Self> {
+        let local_cas = Path::new("/usr/local/share/ca-certificates");
+        let cas = local_certificates(local_cas)?;
+        let mut extra = format!("rust {}", toolchain.version);
+        for (name, pem) in &cas {
+            extra.push_str(&format!(" {name}:{}", fingerprint(pem)));
+        }
+        Ok(Self {
+            image: format!(
+                "localhost/obi-examples/builder:{release}-rust-{}",
+                toolchain.version
+            ),
+            release: release.to_owned(),
+            kind: Kind::Builder {
+                toolchain: toolchain.clone(),
+                local_cas: (!cas.is_empty()).then(|| local_cas.to_owned()),
+            },
+            packages: &[
+                "ca-certificates",
+                "gcc",
+                "libc6-dev",
+                "make",
+                "pkgconf",
+                "protobuf-compiler",
+            ],
+            dpkg_options: SLIM.to_vec(),
+            extra,
+        })
+    }
+
+    /// Everything that decides the image, hashed: stored as a label, compared
+    /// before reusing the image.
+    fn fingerprint(&self) -> String {
+        fingerprint(&format!(
+            "{} {} {:?} {:?} {}",
+            self.image, self.release, self.packages, self.dpkg_options, self.extra
+        ))
+    }
+
+    fn mmdebstrap(&self) -> Result<std::process::Command> {
+        let mut command = cmd::new("mmdebstrap");
+        command.arg(match self.kind {
+            Kind::Runtime => "--variant=extract",
+            Kind::Builder { .. } => "--variant=minbase",
+        });
+        command.arg(format!("--include={}", self.packages.join(",")));
+        for option in &self.dpkg_options {
+            command.arg(format!("--dpkgopt={option}"));
+        }
+        match &self.kind {
+            // The packages stay in apt's cache for `finish_runtime` to read.
+            Kind::Runtime => {
+                command.arg("--skip=cleanup/apt/cache");
+            }
+            Kind::Builder {
+                toolchain,
+                local_cas,
+            } => {
+                command.arg(format!(
+                    "--customize-hook=tar -C {} -c bin/cargo bin/rustc lib | tar -C \"$1/usr/local\" -x",
+                    shell_quote(&toolchain.sysroot.to_string_lossy())
+                ));
+                if let Some(dir) = local_cas {
+                    command.arg(format!(
+                        "--customize-hook=cp -R {}/. \"$1/usr/local/share/ca-certificates/\" \
+                         && chroot \"$1\" update-ca-certificates",
+                        shell_quote(&dir.to_string_lossy())
+                    ));
+                }
+            }
+        }
+        command.arg(&self.release);
+        Ok(command)
+    }
+
+    fn make(&self) -> Result<()> {
+        let sources = apt_sources::host_sources(&self.release)?;
+        let mirrors: Vec<String> = sources.iter().map(apt_sources::Source::line).collect();
+        let mut changes = vec![format!("LABEL {RECIPE_LABEL}={}", self.fingerprint())];
+        match &self.kind {
+            Kind::Runtime => {
+                let dir = paths::target().join("images").join("runtime-rootfs");
+                if dir.exists() {
+                    fs::remove_dir_all(&dir)
+                        .with_context(|| format!("cannot remove {}", dir.display()))?;
+                }
+                fs::create_dir_all(dir.parent().expect("has a parent"))?;
+                cmd::run(
+                    self.mmdebstrap()?
+                        .arg(&dir)
+                        .args(&mirrors)
+                        .stdin(Stdio::null()),
+                )?;
+                finish_runtime(&dir)?;
+                changes.extend([
+                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                    "USER 65532:65532".into(),
+                    "WORKDIR /home/nonroot".into(),
+                ]);
+                let tar = cmd::new("tar")
+                    .args(["--numeric-owner", "--sort=name", "-C"])
+                    .arg(&dir)
+                    .args(["-cf", "-", "."])
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .context("cannot start tar")?;
+                import(tar, &changes, &self.image)?;
+                fs::remove_dir_all(&dir).ok();
+            }
+            Kind::Builder { .. } => {
+                changes.extend([
+                    "ENV CARGO_HOME=/usr/local/cargo".into(),
+                    "ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                        .into(),
+                ]);
+                // The tarball goes straight from mmdebstrap into podman.
+                let mut command = self.mmdebstrap()?;
+                command
+                    .arg("-")
+                    .args(&mirrors)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped());
+                eprintln!("$ mmdebstrap ... {} - {}", self.release, mirrors.join(" "));
+                let child = command.spawn().context("cannot start mmdebstrap")?;
+                import(child, &changes, &self.image)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `podman import` of the tarball that `producer` writes to its stdout.
+fn import(mut producer: std::process::Child, changes: &[String], image: &str) -> Result<()> {
+    let stdout = producer
+        .stdout
+        .take()
+        .context("the producer has no stdout")?;
+    let mut command = podman::podman();
+    command.arg("import");
+    for change in changes {
+        command.args(["--change", change]);
+    }
+    command.args(["-", image]).stdin(stdout);
+    let imported = cmd::output(&mut command);
+    let produced = producer
+        .wait()
+        .context("the tarball producer did not finish")?;
+    if !produced.success() {
+        bail!("making the root filesystem of {image} failed with {produced}");
+    }
+    imported.with_context(|| format!("cannot import {image}"))?;
+    Ok(())
+}
+
+/// Turns mmdebstrap's extracted tree into the runtime base: the dpkg status of
+/// the packages kept, the dropped packages' files gone, apt's state gone, the
+/// users, `/home/nonroot` and a world-writable `/tmp`.
+fn finish_runtime(root: &Path) -> Result<()> {
+    let archives = root.join("var/cache/apt/archives");
+    let mut debs: Vec<PathBuf> = fs::read_dir(&archives)
+        .with_context(|| format!("cannot read {}", archives.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "deb"))
+        .collect();
+    debs.sort();
+    let mut status = String::new();
+    for deb in &debs {
+        let control = cmd::output(cmd::new("dpkg-deb").arg("--field").arg(deb))?;
+        let package = control_field(&control, "Package")
+            .with_context(|| format!("{} has no Package field", deb.display()))?;
+        if RUNTIME_DROPPED.contains(&package.as_str()) {
+            let listing = cmd::output(
+                cmd::new("sh")
+                    .arg("-c")
+                    .arg("dpkg-deb --fsys-tarfile \"$1\" | tar -t")
+                    .arg("sh")
+                    .arg(deb),
+            )?;
+            for file in listing.lines().map(|line| line.trim_start_matches("./")) {
+                let path = root.join(file);
+                if path.is_file() || path.is_symlink() {
+                    fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                }
+            }
+            continue;
+        }
+        status.push_str(&status_entry(&control));
+    }
+    for removed in RUNTIME_REMOVED {
+        let path = root.join(removed);
+        if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else if path.exists() || path.is_symlink() {
+            fs::remove_file(&path)
+        } else {
+            Ok(())
+        }
+        .with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    let dpkg = root.join("var/lib/dpkg");
+    fs::create_dir_all(&dpkg)?;
+    fs::write(dpkg.join("status"), status)?;
+    fs::write(root.join("etc/passwd"), PASSWD)?;
+    fs::write(root.join("etc/group"), GROUP)?;
+    fs::write(root.join("etc/nsswitch.conf"), NSSWITCH)?;
+    let home = root.join("home/nonroot");
+    fs::create_dir_all(&home)?;
+    chown(&home, Some(65532), Some(65532))
+        .with_context(|| format!("cannot chown {}", home.display()))?;
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700))?;
+    let tmp = root.join("tmp");
+    fs::create_dir_all(&tmp)?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777))?;
+    Ok(())
+}
+
+/// The value of one field of a Debian control paragraph.
+fn control_field(control: &str, name: &str) -> Option<String> {
+    control.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key == name).then(|| value.trim().to_owned())
+    })
+}
+
+/// A `/var/lib/dpkg/status` paragraph: the package's control fields with the
+/// `Status` of an installed package after its name.
+fn status_entry(control: &str) -> String {
+    let mut entry = String::new();
+    for line in control.lines() {
+        entry.push_str(line);
+        entry.push('\n');
+        if line.starts_with("Package:") {
+            entry.push_str("Status: install ok installed\n");
+        }
+    }
+    entry.push('\n');
+    entry
+}
+
+/// The `.crt` files directly in `dir` (name, content), sorted; none when it is missing.
+fn local_certificates(dir: &Path) -> Result<Vec<(String, String)>> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut certificates = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "crt") {
+            let pem = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            certificates.push((name.into_owned(), pem));
+        }
+    }
+    certificates.sort();
+    Ok(certificates)
+}
+
+/// `text` as one single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(path: &Path, text: &str) {
+        fs::File::create(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .unwrap();
+    }
+
+    #[test]
+    fn the_dockerfile_defaults_name_the_rust_version_and_the_release() {
+        let defaults = Defaults::read().unwrap();
+        assert_eq!(defaults.release, "bookworm");
+        assert!(defaults.rust.starts_with("1."), "{defaults:?}");
+        // The runtime default must be the same Debian release (bookworm is 12).
+        assert!(
+            defaults.runtime.contains("debian12"),
+            "RUNTIME_IMAGE {:?} is not Debian 12 like the builder",
+            defaults.runtime
+        );
+    }
+
+    #[test]
+    fn a_dockerfile_without_a_builder_default_is_refused() {
+        let err = Defaults::parse("ARG BUILDER_IMAGE\nARG RUNTIME_IMAGE=x\n").unwrap_err();
+        assert!(err.to_string().contains("BUILDER_IMAGE"), "{err}");
+        let err =
+            Defaults::parse("ARG BUILDER_IMAGE=debian:12\nARG RUNTIME_IMAGE=x\n").unwrap_err();
+        assert!(err.to_string().contains("rust:<version>"), "{err}");
+    }
+
+    #[test]
+    fn status_entries_say_installed_after_the_package_name() {
+        let control = "Package: libc6\nVersion: 2.36\nArchitecture: amd64\n";
+        assert_eq!(
+            status_entry(control),
+            "Package: libc6\nStatus: install ok installed\nVersion: 2.36\nArchitecture: amd64\n\n"
+        );
+        assert_eq!(control_field(control, "Version").as_deref(), Some("2.36"));
+        assert_eq!(control_field(control, "Source"), None);
+    }
+
+    #[test]
+    fn a_changed_recipe_changes_the_fingerprint() {
+        let runtime = Recipe::runtime("bookworm");
+        let mut other = runtime.clone();
+        other.packages = &["base-files", "netbase", "libc6", "libgcc-s1", "tzdata"];
+        assert_ne!(runtime.fingerprint(), other.fingerprint());
+        assert_eq!(
+            runtime.fingerprint(),
+            Recipe::runtime("bookworm").fingerprint()
+        );
+    }
+
+    #[test]
+    fn the_runtime_user_is_nonroot_65532_without_a_login_shell() {
+        assert!(PASSWD.contains("nonroot:x:65532:65532:"));
+        assert!(!PASSWD.contains("/bin/sh") && !PASSWD.contains("/bin/bash"));
+    }
+
+    #[test]
+    fn local_certificates_are_read_sorted_and_only_crt_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-cas-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        write(&dir.join("b.crt"), "B");
+        write(&dir.join("a.crt"), "A");
+        write(&dir.join("notes.txt"), "x");
+        let found = local_certificates(&dir).unwrap();
+        assert_eq!(
+            found,
+            [("a.crt".into(), "A".into()), ("b.crt".into(), "B".into())]
+        );
+        assert!(local_certificates(&dir.join("missing")).unwrap().is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(shell_quote("/a b/it's"), "'/a b/it'\\''s'");
+    }
+}
