@@ -3,6 +3,7 @@
 //! with podman and runc, on base images made here from Debian packages, then run
 //! the way their charts run them. docs/images.md has the numbers and the why.
 //!
+//! - `bases [--refresh]`: only the base images (below).
 //! - `build [--refresh-bases] [image...]`: makes the bases when missing
 //!   ([`bases`]), builds each image (podman's layer cache keeps a rebuild after an
 //!   edit to one app at that app), saves it as a docker archive and writes its
@@ -34,6 +35,7 @@ use crate::{apps, paths};
 pub const TELEMETRY_CHECK: &str = "telemetry-check";
 
 const USAGE: &str = "\
+cargo xtask images bases [--refresh]
 cargo xtask images build [--refresh-bases] [image...]
 cargo xtask images check [image...]
 cargo xtask images load [--name CLUSTER] [image...]   (kind cluster, default obi-examples)
@@ -77,6 +79,8 @@ pub fn gate() -> Result<()> {
 /// Dispatches `cargo xtask images <args>`.
 pub fn run(args: &[&str]) -> Result<()> {
     match args {
+        ["bases"] => bases::ensure(false).map(drop),
+        ["bases", "--refresh"] => bases::ensure(true).map(drop),
         ["build", rest @ ..] => {
             let refresh = rest.contains(&"--refresh-bases");
             let chosen: Vec<&str> = rest

@@ -166,23 +166,29 @@ enum Kind {
     },
 }
 
-/// Documentation, manuals, translations and lintian overrides of Debian packages
-/// are of no use in an image; copyright files stay (licence compliance).
+/// Documentation, manuals and translations of Debian packages are of no use in an
+/// image; copyright files stay (licence compliance).
 const SLIM: &[&str] = &[
     "path-exclude=/usr/share/doc/*",
     "path-include=/usr/share/doc/*/copyright",
     "path-exclude=/usr/share/man/*",
-    "path-exclude=/usr/share/info/*",
     "path-exclude=/usr/share/locale/*",
-    "path-exclude=/usr/share/lintian/*",
 ];
 
-/// The runtime also drops glibc's iconv modules (nothing here converts charsets)
-/// and base-files' motd scripts (shell scripts, and there is no shell).
+/// The runtime also drops info pages, lintian overrides, glibc's iconv modules
+/// (nothing here converts charsets) and base-files' motd scripts (shell scripts,
+/// and there is no shell).
 const RUNTIME_SLIM: &[&str] = &[
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/lintian/*",
     "path-exclude=/usr/lib/x86_64-linux-gnu/gconv/*",
     "path-exclude=/etc/update-motd.d/*",
 ];
+
+/// Every file's time in the bases is clamped to this (mmdebstrap honours
+/// `SOURCE_DATE_EPOCH`): the same packages give the same layer, so remaking a
+/// base whose packages did not change keeps every image layer cached on it.
+const SOURCE_DATE_EPOCH: &str = "1700000000";
 
 /// Packages that only come along as dependencies and are removed again: base-files
 /// pre-depends on an awk, which would be an interpreter in an image without one.
@@ -267,6 +273,7 @@ impl Recipe {
 
     fn mmdebstrap(&self) -> Result<std::process::Command> {
         let mut command = cmd::new("mmdebstrap");
+        command.env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
         command.arg(match self.kind {
             Kind::Runtime => "--variant=extract",
             Kind::Builder { .. } => "--variant=minbase",
@@ -285,7 +292,7 @@ impl Recipe {
                 local_cas,
             } => {
                 command.arg(format!(
-                    "--customize-hook=tar -C {} -c bin/cargo bin/rustc lib | tar -C \"$1/usr/local\" -x",
+                    "--customize-hook=tar -C {} -c bin/cargo bin/rustc bin/rustdoc lib | tar -C \"$1/usr/local\" -x",
                     shell_quote(&toolchain.sysroot.to_string_lossy())
                 ));
                 if let Some(dir) = local_cas {
@@ -326,13 +333,20 @@ impl Recipe {
                     "WORKDIR /home/nonroot".into(),
                 ]);
                 let tar = cmd::new("tar")
-                    .args(["--numeric-owner", "--sort=name", "-C"])
+                    .args(["--numeric-owner", "--sort=name", "--clamp-mtime"])
+                    .arg(format!("--mtime=@{SOURCE_DATE_EPOCH}"))
+                    .arg("-C")
                     .arg(&dir)
                     .args(["-cf", "-", "."])
                     .stdout(Stdio::piped())
                     .spawn()
                     .context("cannot start tar")?;
-                import(tar, &changes, &self.image)?;
+                import(
+                    tar,
+                    &changes,
+                    &self.image,
+                    &["/lib64/ld-linux-x86-64.so.2", "--version"],
+                )?;
                 fs::remove_dir_all(&dir).ok();
             }
             Kind::Builder { .. } => {
@@ -350,15 +364,32 @@ impl Recipe {
                     .stdout(Stdio::piped());
                 eprintln!("$ mmdebstrap ... {} - {}", self.release, mirrors.join(" "));
                 let child = command.spawn().context("cannot start mmdebstrap")?;
-                import(child, &changes, &self.image)?;
+                import(
+                    child,
+                    &changes,
+                    &self.image,
+                    &[
+                        "sh",
+                        "-c",
+                        "cargo -V && rustc -V && protoc --version && cc --version",
+                    ],
+                )?;
             }
         }
         Ok(())
     }
 }
 
-/// `podman import` of the tarball that `producer` writes to its stdout.
-fn import(mut producer: std::process::Child, changes: &[String], image: &str) -> Result<()> {
+/// `podman import` of the tarball that `producer` writes to its stdout, under a
+/// temporary name until `smoke` (a command run in it) passes: a broken import
+/// never becomes the base that later builds trust.
+fn import(
+    mut producer: std::process::Child,
+    changes: &[String],
+    image: &str,
+    smoke: &[&str],
+) -> Result<()> {
+    let partial = format!("{image}-partial");
     let stdout = producer
         .stdout
         .take()
@@ -368,16 +399,41 @@ fn import(mut producer: std::process::Child, changes: &[String], image: &str) ->
     for change in changes {
         command.args(["--change", change]);
     }
-    command.args(["-", image]).stdin(stdout);
-    let imported = cmd::output(&mut command);
+    let imported = command
+        .args(["--quiet", "-", &partial])
+        .stdin(stdout)
+        .output()
+        .context("cannot run `podman import`")?;
     let produced = producer
         .wait()
         .context("the tarball producer did not finish")?;
-    if !produced.success() {
-        bail!("making the root filesystem of {image} failed with {produced}");
+    let outcome = if !produced.success() {
+        Err(anyhow::anyhow!(
+            "making the root filesystem of {image} failed with {produced}"
+        ))
+    } else if !imported.status.success() {
+        Err(anyhow::anyhow!(
+            "`podman import` of {image} failed: {}",
+            String::from_utf8_lossy(&imported.stderr).trim()
+        ))
+    } else {
+        cmd::output(
+            podman::podman()
+                .args(["run", "--rm", "--network", "none"])
+                .args(podman::ulimit_args())
+                .arg(&partial)
+                .args(smoke),
+        )
+        .map(drop)
+        .with_context(|| format!("the new {image} does not work"))
+    };
+    if outcome.is_ok() {
+        cmd::output(podman::podman().args(["tag", &partial, image]))?;
     }
-    imported.with_context(|| format!("cannot import {image}"))?;
-    Ok(())
+    let _ = podman::podman()
+        .args(["untag", &partial, &partial])
+        .output();
+    outcome
 }
 
 /// Turns mmdebstrap's extracted tree into the runtime base: the dpkg status of
