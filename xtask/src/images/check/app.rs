@@ -51,6 +51,16 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
     })
 }
 
+/// Environment the chart cannot express for the loopback services: the local
+/// Redis has no password, and the chart's external mode always sends one (it
+/// generates a password when `external.password` is empty).
+fn local_env(name: &str) -> Vec<(String, String)> {
+    match name {
+        "redis-cache" => vec![("APP__REDIS__PASSWORD".to_owned(), String::new())],
+        _ => Vec::new(),
+    }
+}
+
 /// One real request per protocol, after readiness.
 fn exercise(name: &str, base: &str, port: u16, work: &Path) -> Result<String> {
     match name {
@@ -136,8 +146,10 @@ pub(super) fn run_app(name: &str, image: &str, work: &Path, row: &mut Row) -> Re
     let docs = render(name, &local_values(name, &database)?)?;
     let spec = pod::deployment_container(&docs, name)?;
     let port = free_port()?;
-    // The one departure from the chart: the port, since the host network is shared.
-    let overrides = [("APP__SERVER__PORT".to_owned(), port.to_string())];
+    // Departures from the chart: the port, since the host network is shared, and
+    // what the loopback services need beyond the chart's values.
+    let mut overrides = vec![("APP__SERVER__PORT".to_owned(), port.to_string())];
+    overrides.extend(local_env(name));
     let started = Instant::now();
     let running = Started::start(name, image, &spec, work, &overrides)?;
     let base = format!("http://127.0.0.1:{port}");
