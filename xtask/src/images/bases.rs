@@ -2,8 +2,8 @@
 //! image registry is reachable from our machines. They stand in for the public
 //! defaults of the Dockerfile's `BUILDER_IMAGE` and `RUNTIME_IMAGE`:
 //!
-//! - **builder** (for `rust:<version>-<release>`): Debian's compiler, libc headers,
-//!   make, pkgconf and protoc, plus the Rust toolchain this machine already has
+//! - **builder** (for `rust:<version>-<release>`): Debian's C and C++ compilers,
+//!   libc headers, make, pkgconf and protoc, plus the Rust toolchain this machine already has
 //!   (the one whose version the Dockerfile names), laid out like the rust image
 //!   (`cargo` and `rustc` on `PATH`, `CARGO_HOME=/usr/local/cargo`). It trusts the
 //!   CAs this machine trusts locally (`/usr/local/share/ca-certificates`), so that
@@ -249,8 +249,11 @@ impl Recipe {
                 toolchain: toolchain.clone(),
                 local_cas: (!cas.is_empty()).then(|| local_cas.to_owned()),
             },
+            // What rust:<version>-<release> (buildpack-deps) offers and the build
+            // uses: librdkafka's configure insists on a C++ compiler.
             packages: &[
                 "ca-certificates",
+                "g++",
                 "gcc",
                 "libc6-dev",
                 "make",
@@ -371,7 +374,7 @@ impl Recipe {
                     &[
                         "sh",
                         "-c",
-                        "cargo -V && rustc -V && protoc --version && cc --version",
+                        "cargo -V && rustc -V && protoc --version && cc --version && c++ --version",
                     ],
                 )?;
             }
