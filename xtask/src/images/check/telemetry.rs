@@ -58,7 +58,7 @@ pub(super) fn run_telemetry_check(image: &str, work: &Path, row: &mut Row) -> Re
         std::thread::sleep(Duration::from_millis(100));
     };
     let (stdout, stderr) = running.logs(TELEMETRY_CHECK)?;
-    if code != 1 || !stdout.contains("http-rest-api") {
+    if code != 1 || !stdout.contains("-> exit 1") {
         bail!(
             "exited with {code} (expected 1: every expectation failed against empty backends):\n{}",
             tail(&format!("{stdout}{stderr}"), 30)
