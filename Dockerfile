@@ -73,13 +73,16 @@ COPY --from=planner /build/recipe.json /build/apps.txt ./
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
         $(sed 's/^/--package /' apps.txt)
 
-# --- one app: only its own sources and the shared crates --------------------------
+# --- one app: only its own sources and the crate the apps share -------------------
 # An edit to one app rebuilds that app alone: the other apps' build stages start
-# from the same dependency layer and copy files that did not change.
+# from the same dependency layer and copy files that did not change. Of crates/,
+# only service-kit is linked into the apps (test-support and bench-baselines serve
+# tests and benches, and an edit there must not rebuild six images); a crate the
+# apps come to depend on is copied here too (xtask's tests check that).
 FROM dependencies AS build
 ARG APP
 COPY --from=planner /manifests/ ./
-COPY crates/ crates/
+COPY crates/service-kit/ crates/service-kit/
 COPY apps/${APP}/ apps/${APP}/
 RUN test -n "$APP" || { echo "set --build-arg APP=<crate under apps/>" >&2; exit 1; } \
     && cargo auditable build --release --locked --package "$APP" --bin "$APP" \

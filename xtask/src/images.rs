@@ -159,6 +159,51 @@ mod tests {
     }
 
     #[test]
+    fn the_dockerfile_copies_every_workspace_crate_the_apps_link() {
+        let dockerfile = std::fs::read_to_string(paths::root().join("Dockerfile")).unwrap();
+        let crates: Vec<String> = std::fs::read_dir(paths::root().join("crates"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        for name in names() {
+            let manifest =
+                std::fs::read_to_string(paths::root().join("apps").join(name).join("Cargo.toml"))
+                    .unwrap();
+            for dependency in normal_dependencies(&manifest) {
+                if crates.contains(&dependency) {
+                    let copy = format!("COPY crates/{dependency}/ crates/{dependency}/\n");
+                    assert!(
+                        dockerfile.contains(&copy),
+                        "{name} links crates/{dependency}: the Dockerfile's build stage needs `{}`",
+                        copy.trim()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Names in the `[dependencies]` table of a manifest.
+    fn normal_dependencies(manifest: &str) -> Vec<String> {
+        let mut in_table = false;
+        let mut names = Vec::new();
+        for line in manifest.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_table = line == "[dependencies]";
+            } else if in_table && let Some((key, _)) = line.split_once('=') {
+                let key = key.trim();
+                names.push(key.split('.').next().unwrap_or(key).to_owned());
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn normal_dependencies_leave_out_dev_and_build_dependencies() {
+        let manifest = "[package]\nname = \"a\"\n[dependencies]\nservice-kit.workspace = true\ntokio = { workspace = true }\n# note\n[dev-dependencies]\ntest-support.workspace = true\n";
+        assert_eq!(normal_dependencies(manifest), ["service-kit", "tokio"]);
+    }
+
+    #[test]
     fn an_unknown_image_lists_the_images() {
         let err = select(&["http-api"]).unwrap_err().to_string();
         assert!(err.contains("telemetry-check"), "{err}");
