@@ -28,8 +28,9 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 FROM ${BUILDER_IMAGE} AS chef
 # protoc: poem-grpc's own build script compiles the health and reflection protos.
 # The local builder base has it already; the public rust image gets it here.
-# Nothing else is installed: rdkafka's bundled librdkafka builds with make and gcc
-# (no cmake, no system librdkafka), and nothing here uses TLS. Debian stable only
+# Nothing else is installed: rdkafka's bundled librdkafka builds with make, gcc and
+# g++ (its configure insists on a C++ compiler), all in both bases; no cmake, no
+# system librdkafka, and nothing here uses TLS. Debian stable only
 # ships security fixes, and pinning an exact package version breaks the build as
 # soon as the mirror drops it, hence no version (DL3008).
 # hadolint ignore=DL3008
