@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cmd, k6, lint, services, tools};
+use crate::{charts, cmd, images, k6, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
@@ -41,6 +41,11 @@ pub fn run() -> Result<()> {
     gate.step("charts", charts::check);
     gate.step("k6", k6::check);
     gate.step("workflows, Dockerfile", lint::check);
+    // Built from the Dockerfile and run as the charts run them, where podman works.
+    match images::usable() {
+        Ok(()) => gate.step("images", images::gate),
+        Err(why) => gate.skip("images", &format!("{why:#}")),
+    }
     gate.finish()
 }
 
@@ -65,6 +70,13 @@ impl Gate {
                 failed: 0,
             })
         });
+    }
+
+    /// A step that cannot run on this machine: shown in the table, not counted.
+    fn skip(&mut self, name: &str, why: &str) {
+        eprintln!("\n==> {name}: skipped ({why})");
+        self.rows
+            .push((name.to_owned(), "skip", Duration::ZERO, why.to_owned()));
     }
 
     /// A step that reports how many tests passed and failed.
@@ -208,5 +220,15 @@ mod tests {
         });
         assert_eq!((gate.passed, gate.failed), (6, 3));
         assert!(gate.finish().is_err());
+    }
+
+    #[test]
+    fn a_skipped_step_is_listed_but_neither_passes_nor_fails() {
+        let mut gate = Gate::default();
+        gate.step("good", || Ok(()));
+        gate.skip("images", "`podman` is not installed");
+        assert_eq!((gate.passed, gate.failed), (1, 0));
+        assert_eq!(gate.rows[1].1, "skip");
+        assert!(gate.finish().is_ok());
     }
 }

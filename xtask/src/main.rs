@@ -11,6 +11,7 @@ mod cmd;
 mod coverage;
 mod demo;
 mod http;
+mod images;
 mod k6;
 mod lint;
 mod paths;
@@ -34,6 +35,8 @@ cargo xtask <command>
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
+  images build|check|load [image ...]
+                        container images with podman: build, run as the charts do, load into kind
   coverage [crate ...]  line coverage of the apps and the kit (cargo-llvm-cov)
   help                  this text
 ";
@@ -54,6 +57,7 @@ fn run() -> Result<()> {
         ["ci"] => ci::run(),
         ["demo"] => demo::run(),
         ["k6"] => k6::check(),
+        ["images", rest @ ..] => images::run(rest),
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),

@@ -11,7 +11,7 @@ pub mod jaeger;
 pub mod kafka;
 mod npm;
 mod python;
-mod stamp;
+pub(crate) mod stamp;
 
 use std::path::PathBuf;
 use std::time::Instant;
