@@ -27,6 +27,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("hyperfine", "/usr/bin/hyperfine"),
     // actionlint runs it over the workflows' `run:` scripts.
     ("shellcheck", "/usr/bin/shellcheck"),
+    // `cargo xtask cluster up` makes the control plane's certificates with it.
+    ("openssl", "/usr/bin/openssl"),
 ];
 
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).
