@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cmd, k6, lint, services, tools};
+use crate::{charts, cluster, cmd, k6, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
@@ -38,6 +38,12 @@ pub fn run() -> Result<()> {
         cargo_test(cargo().args(["test", "--workspace", "--locked"]))
     });
     gate.step("charts", charts::check);
+    gate.tests("charts in a cluster", || {
+        cluster::gate().map(|tally| Counts {
+            passed: tally.passed,
+            failed: tally.failed,
+        })
+    });
     gate.step("k6", k6::check);
     gate.step("workflows, Dockerfile", lint::check);
     gate.finish()
