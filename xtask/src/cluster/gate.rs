@@ -173,39 +173,51 @@ impl<'a> Gate<'a> {
         self.check(
             "a pod without runAsNonRoot is rejected with the server's message",
             |gate| {
-                let err = match gate.install(namespace, "rejected-pod", &fixture, &[], false) {
-                    Ok(()) => bail!("the API server admitted a pod without runAsNonRoot"),
-                    Err(err) => format!("{err:#}"),
-                };
-                if !(err.contains("violates PodSecurity \"restricted:latest\"")
-                    && err.contains("runAsNonRoot"))
-                {
-                    bail!("the install failed, but not on restricted Pod Security:\n{err}");
-                }
-                eprintln!("  (as expected) {}", last_line(&err));
-                Ok(())
+                gate.expect_refusal(
+                    namespace,
+                    "rejected-pod",
+                    &fixture,
+                    &[],
+                    &["violates PodSecurity \"restricted:latest\"", "runAsNonRoot"],
+                )
             },
         );
         self.check(
             "a Deployment whose pods would be rejected fails on the server's warning",
             |gate| {
-                let values = ["--set".to_owned(), "workload=Deployment".to_owned()];
-                let err = match gate.install(namespace, "warned", &fixture, &values, false) {
-                    Ok(()) => {
-                        bail!("the install passed despite a restricted Pod Security violation")
-                    }
-                    Err(err) => format!("{err:#}"),
-                };
-                if !(err.contains("warning(s) from the API server")
-                    && err.contains("would violate PodSecurity"))
-                {
-                    bail!("the install failed, but not on the server's warning:\n{err}");
-                }
-                eprintln!("  (as expected) {}", last_line(&err));
-                Ok(())
+                gate.expect_refusal(
+                    namespace,
+                    "warned",
+                    &fixture,
+                    &["--set".to_owned(), "workload=Deployment".to_owned()],
+                    &[
+                        "warning(s) from the API server",
+                        "would violate PodSecurity",
+                    ],
+                )
             },
         );
         self.delete_namespace(namespace);
+    }
+
+    /// Installs `chart`, which must fail with an error that says each of `expected`.
+    fn expect_refusal(
+        &self,
+        namespace: &str,
+        release: &str,
+        chart: &Path,
+        values: &[String],
+        expected: &[&str],
+    ) -> Result<()> {
+        let err = match self.install(namespace, release, chart, values, false) {
+            Ok(()) => bail!("the install passed; expected it to fail with {expected:?}"),
+            Err(err) => format!("{err:#}"),
+        };
+        if let Some(missing) = expected.iter().find(|text| !err.contains(**text)) {
+            bail!("the install failed, but its error does not say {missing:?}:\n{err}");
+        }
+        eprintln!("  (as expected) {}", last_line(&err));
+        Ok(())
     }
 
     /// Install, test, upgrade, test, rollback and uninstall of the umbrella with
