@@ -344,8 +344,26 @@ metadata:
             kubectl(self.layout).args(["create", "-f", "-"]),
             Some(&manifest),
         )
-        .map(drop)
-        .with_context(|| format!("cannot create namespace {namespace}"))
+        .with_context(|| format!("cannot create namespace {namespace}"))?;
+        // The ServiceAccount admission rejects pods until the controller manager
+        // has given the namespace its `default` ServiceAccount: wait for it, as
+        // a user's first install a moment later would have to.
+        let started = Instant::now();
+        while kube::run(kubectl(self.layout).args([
+            "get",
+            "serviceaccount",
+            "default",
+            "-n",
+            namespace,
+        ]))
+        .is_err()
+        {
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("namespace {namespace} got no `default` ServiceAccount in 30s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
     }
 
     fn delete_namespace(&self, namespace: &str) {
