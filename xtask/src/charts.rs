@@ -13,7 +13,7 @@
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
 //! 4. `helm template` of the same (and of the umbrella with each `values/` profile),
 //!    then kubeconform `-strict` against pinned
-//!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
+//!    Kubernetes schemas ([`kubeconform`]), the pod rules beyond restricted PSS ([`pss`]) and the
 //!    golden renders under `charts/<chart>/tests/golden/` ([`golden`]);
 //! 5. values behaviour, each chart's helm-unittest suites under `tests/`: a
 //!    mistyped key fails naming it, global image overrides reach our images only
@@ -104,7 +104,9 @@ pub fn check() -> Result<()> {
             Ok(problems)
         });
         report.step("kubeconform -strict", || kubeconform::validate(&renders));
-        report.step("restricted PSS policy", || Ok(pss::check_renders(&renders)));
+        report.step("pod rules beyond restricted PSS", || {
+            Ok(pss::check_renders(&renders))
+        });
         report.step("golden renders", || golden::check(&renders, &charts));
         report.step("helm-unittest suites", || unittest::run(&charts));
         report.step("helm-docs", || docs::check(&charts));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cmd, images, k6, lint, services, tools};
+use crate::{charts, cluster, cmd, images, k6, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
@@ -39,6 +39,12 @@ pub fn run() -> Result<()> {
         cargo_test(cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]))
     });
     gate.step("charts", charts::check);
+    gate.tests("charts in a cluster", || {
+        cluster::gate().map(|tally| Counts {
+            passed: tally.passed,
+            failed: tally.failed,
+        })
+    });
     gate.step("k6", k6::check);
     gate.step("workflows, Dockerfile", lint::check);
     // Built from the Dockerfile and run as the charts run them, where podman works.

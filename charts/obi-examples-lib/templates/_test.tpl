@@ -93,7 +93,10 @@ metadata:
     {{- include "obi-examples-lib.labels" (dict "ctx" . "component" "test") | nindent 4 }}
   annotations:
     helm.sh/hook: test
-    helm.sh/hook-delete-policy: before-hook-creation
+    # Deleted once it passed, so uninstall leaves nothing behind; Helm prints its
+    # report either way, and a failed pod stays for `kubectl logs`.
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    helm.sh/hook-output-log-policy: hook-succeeded,hook-failed
 spec:
   restartPolicy: Never
   serviceAccountName: {{ $name }}

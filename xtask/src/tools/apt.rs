@@ -33,6 +33,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("podman", "/usr/bin/podman"),
     ("runc", "/usr/sbin/runc"),
     ("mmdebstrap", "/usr/bin/mmdebstrap"),
+    // `cargo xtask cluster up` makes the control plane's certificates with it.
+    ("openssl", "/usr/bin/openssl"),
 ];
 
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).

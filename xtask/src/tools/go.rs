@@ -227,7 +227,7 @@ fn build(tool: &GoTool, target: &Path) -> Result<()> {
 
 /// Fetches `module@version` into the module cache (verified against the checksum
 /// database) and returns its directory.
-fn download(module: &str, version: &str) -> Result<PathBuf> {
+pub(super) fn download(module: &str, version: &str) -> Result<PathBuf> {
     #[derive(Deserialize)]
     struct Download {
         #[serde(rename = "Dir")]
@@ -259,7 +259,7 @@ fn download(module: &str, version: &str) -> Result<PathBuf> {
 }
 
 /// `go` run in `dir`, set up to build the way the projects release.
-fn go(dir: &Path) -> Command {
+pub(super) fn go(dir: &Path) -> Command {
     let mut go = cmd::new("go");
     go.current_dir(dir)
         // Static binaries, as the releases; also no C toolchain needed.
@@ -272,7 +272,7 @@ fn go(dir: &Path) -> Command {
 }
 
 /// The version of `module` in a `go.mod` text's require directives.
-fn required_version<'a>(go_mod: &'a str, module: &str) -> Option<&'a str> {
+pub(super) fn required_version<'a>(go_mod: &'a str, module: &str) -> Option<&'a str> {
     let mut in_block = false;
     for line in go_mod.lines() {
         let line = line.split("//").next().unwrap_or("").trim();
