@@ -87,6 +87,7 @@ impl Application {
                 faults.clone(),
                 settings.grpc.max_in_flight,
                 settings.grpc.storm_delay,
+                settings.grpc.deadline_margin,
             ));
         let readiness = Readiness::new(shutdown.clone(), Duration::from_secs(2));
 
