@@ -76,9 +76,15 @@ pub fn promtool_binary() -> PathBuf {
     require(path, "promtool")
 }
 
-/// Jaeger v2 from the tool cache (`cargo xtask tools`), or `JAEGER` when set.
+/// Jaeger v2 from the tool cache, or `JAEGER` when set.
 pub fn jaeger_binary() -> PathBuf {
-    let path = std::env::var_os("JAEGER").map_or_else(
+    cached_tool("jaeger", "JAEGER")
+}
+
+/// A binary `cargo xtask tools` installs into the tool cache
+/// (`$OBI_EXAMPLES_CACHE`, else `~/.cache/obi-examples`), or `$<env>` when set.
+pub fn cached_tool(name: &'static str, env: &str) -> PathBuf {
+    let path = std::env::var_os(env).map_or_else(
         || {
             let cache = std::env::var_os("OBI_EXAMPLES_CACHE").map_or_else(
                 || {
@@ -87,11 +93,11 @@ pub fn jaeger_binary() -> PathBuf {
                 },
                 PathBuf::from,
             );
-            cache.join("tools/bin/jaeger")
+            cache.join("tools/bin").join(name)
         },
         PathBuf::from,
     );
-    require(path, "jaeger")
+    require(path, name)
 }
 
 fn spawn(name: &'static str, binary: &Path, args: &[String], dir: TempDir, port: u16) -> Running {

@@ -22,25 +22,7 @@ const KUBE_VERSION: &str = "1.33.0";
 
 /// Helm from the tool cache (`cargo xtask tools`), or `HELM` when set.
 fn helm() -> PathBuf {
-    let path = std::env::var_os("HELM").map_or_else(
-        || {
-            let cache = std::env::var_os("OBI_EXAMPLES_CACHE").map_or_else(
-                || {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                        .join(".cache/obi-examples")
-                },
-                PathBuf::from,
-            );
-            cache.join("tools/bin/helm")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.is_file(),
-        "helm not found at {}: run cargo xtask tools (this test renders the real charts)",
-        path.display()
-    );
-    path
+    crate::backends::cached_tool("helm", "HELM")
 }
 
 fn run_helm(args: &[&str], dir: &Path) -> String {

@@ -285,6 +285,29 @@ pub fn span(app: &str, name: &str, kind: u8, attrs: &[(&str, &str)]) -> FSpan {
     }
 }
 
+/// The kit's `latency` fault on the series `delayed` picks: a share (`rate`) of
+/// their observations moves `delay` (plus half the jitter) later, as the chart's
+/// fault settings say.
+pub fn delay_share(
+    t: &mut Telemetry,
+    settings: &serde_json::Value,
+    delayed: &dyn Fn(&Series) -> bool,
+) {
+    let delay = chart::seconds(settings, "latency", "delay", 0.2)
+        + chart::seconds(settings, "latency", "jitter", 0.0) / 2.0;
+    let rate = chart::number(settings, "latency", "rate", 1.0);
+    let mut slow = Vec::new();
+    for s in t.series.iter_mut().filter(|s| delayed(s)) {
+        let mut later = s.clone();
+        later.per_second = s.per_second * rate;
+        later.typical += delay;
+        s.per_second *= 1.0 - rate;
+        slow.push(later);
+    }
+    t.series.extend(slow);
+    t.series.retain(|s| s.per_second > 0.0);
+}
+
 /// Where a request's backend spans go: under its server span, or into traces of
 /// their own (OBI linked them to another request, or to none).
 #[derive(Debug, Clone, Default)]
