@@ -28,6 +28,7 @@ const HELP: &str = "\
 cargo xtask <command>
 
   tools                 install everything the gate needs (idempotent, pinned)
+  tools apt-packages    print the Debian packages `tools` needs (for CI's sudo step)
   services up|down|status
                         real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
   charts check|generate the offline chart gate / regenerate what it checks for drift
@@ -57,6 +58,10 @@ fn run() -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["tools"] => tools::install(),
+        ["tools", "apt-packages"] => {
+            println!("{}", tools::apt_packages().join(" "));
+            Ok(())
+        }
         ["services", action] => services::run(action),
         ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
