@@ -35,6 +35,8 @@ cargo xtask <command>
   cluster up|down|status|gate
                         a real kube-apiserver with kwok nodes on 127.0.0.1:6443;
                         `gate` runs the helm lifecycle of every chart against it
+  release check vX.Y.Z  the tag names the Cargo version, which every app chart's
+                        appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   k6                    type-check every k6 script, run each app's smoke profile
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
@@ -71,6 +73,7 @@ fn run() -> Result<()> {
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),
+        ["release", "check", tag] => charts::versions::release_check(tag),
         ["charts", "generate"] => charts::generate(),
         [] | ["help" | "--help" | "-h"] => {
             print!("{HELP}");
