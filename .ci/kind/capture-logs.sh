@@ -11,7 +11,15 @@ dir=$2
 mkdir -p "$dir"
 declare -A following=()
 
-trap 'jobs -p | xargs -r kill 2> /dev/null || true' EXIT
+# Each follower is a subshell running kubectl: stop the kubectl, then the subshell.
+stop() {
+  for follower in $(jobs -p); do
+    pkill -P "$follower" 2> /dev/null || true
+    kill "$follower" 2> /dev/null || true
+  done
+}
+trap 'stop; exit 0' TERM INT
+trap stop EXIT
 
 while true; do
   pods=$(kubectl -n "$namespace" get pods \

@@ -107,6 +107,79 @@ mod tests {
         assert!(out.contains("no kprobes"), "{out}");
     }
 
+    /// capture-logs.sh follows each load and test pod once, into its own file, and
+    /// leaves no follower behind when stopped (a fake kubectl stands in for the
+    /// cluster: it lists two pods and "follows" each for a minute).
+    #[test]
+    fn capture_logs_keeps_each_pods_log_and_stops_cleanly() {
+        let dir = std::env::temp_dir().join(format!("obi-examples-capture-{}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let kubectl = bin.join("kubectl");
+        std::fs::write(
+            &kubectl,
+            "#!/bin/sh\ncase \"$*\" in\n  *'get pods'*) printf 'web-k6-a\\nweb-telemetry-check\\n' ;;\n  *'logs --follow'*) echo \"report of $5\"; exec sleep 60 ;;\nesac\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &kubectl,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let out = dir.join("out");
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let mut child = Command::new("bash")
+            .arg(paths::root().join(".ci/kind/capture-logs.sh"))
+            .args(["demo".as_ref(), out.as_os_str()])
+            .env("PATH", &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let logs = ["web-k6-a", "web-telemetry-check"].map(|pod| out.join(format!("{pod}.log")));
+        let started = std::time::Instant::now();
+        while !logs
+            .iter()
+            .all(|log| std::fs::read_to_string(log).is_ok_and(|t| !t.is_empty()))
+        {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "no logs in {}",
+                out.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let status = Command::new("kill")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(child.wait().unwrap().success(), "SIGTERM is a normal stop");
+        for (log, pod) in logs.iter().zip(["web-k6-a", "web-telemetry-check"]) {
+            assert_eq!(
+                std::fs::read_to_string(log).unwrap(),
+                format!("report of {pod}\n")
+            );
+        }
+        let left = Command::new("pgrep")
+            .args(["-f", "sleep 60"])
+            .output()
+            .unwrap();
+        let mine: Vec<String> = String::from_utf8_lossy(&left.stdout)
+            .lines()
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.contains(&path))
+            })
+            .map(str::to_owned)
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for pid in &mine {
+            let _ = Command::new("kill").arg(pid).status();
+        }
+        assert!(mine.is_empty(), "followers left running: {mine:?}");
+    }
+
     #[test]
     fn every_ci_script_is_found() {
         let scripts = ci_scripts().unwrap();
