@@ -1,15 +1,94 @@
 //! Lints for what cannot run on this machine: the GitHub workflows (actionlint, which
 //! also runs shellcheck over their `run:` scripts), the scripts they call under
-//! `.ci/` (shellcheck, `bash -n`), and the Dockerfile (hadolint).
+//! `.ci/` (shellcheck, `bash -n`), and the Dockerfile (hadolint); and that the
+//! workflows set up the helm, ct and Rust versions the local gate runs with.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-use crate::{cmd, paths};
+use crate::{cmd, paths, tools};
+
+/// Workflow `env:` variables that must equal a pin of the local gate: the tool the
+/// workflow sets up is then the one the gate ran with.
+const TOOL_PINS: &[(&str, &str)] = &[("HELM_VERSION", "helm"), ("CT_VERSION", "ct")];
+
+/// Every workflow's tool versions agree with the local gate's pins: HELM_VERSION
+/// and CT_VERSION with `cargo xtask tools`, RUST_TOOLCHAIN with the Dockerfile's
+/// builder image (`rust:<version>-...`).
+fn workflow_pins() -> Result<Vec<String>> {
+    let root = paths::root();
+    let dockerfile =
+        std::fs::read_to_string(root.join("Dockerfile")).context("reading Dockerfile")?;
+    let rust =
+        dockerfile_rust(&dockerfile).context("Dockerfile: no BUILDER_IMAGE=rust:<version>")?;
+    let mut problems = Vec::new();
+    let dir = root.join(".github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        problems.extend(pin_problems(&name, &text, &rust, tools::go_tool_pin));
+    }
+    Ok(problems)
+}
+
+/// The Rust version of `ARG BUILDER_IMAGE=rust:1.95-bookworm`.
+fn dockerfile_rust(dockerfile: &str) -> Option<String> {
+    dockerfile.lines().find_map(|line| {
+        let image = line.trim().strip_prefix("ARG BUILDER_IMAGE=rust:")?;
+        Some(image.split('-').next()?.to_owned())
+    })
+}
+
+/// The mismatches of one workflow's top-level `env:` pins.
+fn pin_problems(
+    name: &str,
+    workflow: &str,
+    rust: &str,
+    pin: impl Fn(&str) -> Option<&'static str>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for line in workflow.lines() {
+        let Some((key, value)) = line.strip_prefix("  ").and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        if key.starts_with(' ') {
+            continue;
+        }
+        let value = value.trim().trim_matches('"');
+        let expected = match key {
+            "RUST_TOOLCHAIN" => Some(rust.to_owned()),
+            _ => TOOL_PINS
+                .iter()
+                .find(|(var, _)| *var == key)
+                .and_then(|(_, tool)| pin(tool))
+                .map(str::to_owned),
+        };
+        if let Some(expected) = expected
+            && value != expected
+        {
+            problems.push(format!(
+                "{name}: {key} is {value}, the local gate uses {expected}"
+            ));
+        }
+    }
+    problems
+}
 
 /// Runs the linters; fails naming the first that found something.
 pub fn check() -> Result<()> {
+    let problems = workflow_pins()?;
+    if !problems.is_empty() {
+        bail!(
+            "workflows and the local gate disagree:\n  {}",
+            problems.join("\n  ")
+        );
+    }
     cmd::run(cmd::new("actionlint").arg("-no-color"))?;
     let scripts = ci_scripts()?;
     for script in &scripts {
@@ -178,6 +257,35 @@ mod tests {
             let _ = Command::new("kill").arg(pid).status();
         }
         assert!(mine.is_empty(), "followers left running: {mine:?}");
+    }
+
+    #[test]
+    fn the_workflows_use_the_local_gates_pins() {
+        assert_eq!(workflow_pins().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_workflow_pin_other_than_the_gates_fails() {
+        let pin = |tool: &str| match tool {
+            "helm" => Some("v3.19.0"),
+            "ct" => Some("v3.14.0"),
+            _ => None,
+        };
+        let good =
+            "env:\n  HELM_VERSION: v3.19.0\n  CT_VERSION: v3.14.0\n  RUST_TOOLCHAIN: \"1.95\"\n";
+        assert!(pin_problems("x.yml", good, "1.95", pin).is_empty());
+        let bad = "env:\n  HELM_VERSION: v3.18.0\n  RUST_TOOLCHAIN: \"1.94\"\njobs:\n  a:\n    env:\n      CT_VERSION: v1\n";
+        assert_eq!(
+            pin_problems("x.yml", bad, "1.95", pin),
+            [
+                "x.yml: HELM_VERSION is v3.18.0, the local gate uses v3.19.0",
+                "x.yml: RUST_TOOLCHAIN is 1.94, the local gate uses 1.95"
+            ]
+        );
+        assert_eq!(
+            dockerfile_rust("ARG BUILDER_IMAGE=rust:1.95-bookworm\n").as_deref(),
+            Some("1.95")
+        );
     }
 
     #[test]
