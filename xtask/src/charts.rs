@@ -9,7 +9,9 @@
 //!    `values/obi.yaml`, what `apps.toml` generates) match their sources
 //!    ([`generated`]), each app's own files agree with `apps.toml` ([`registry`]),
 //!    and every install of OBI in the docs and workflows uses the pinned version
-//!    ([`obi_pin`]);
+//!    ([`obi_pin`]); every `ci/*-values.yaml` names only Secrets, hosts and fault
+//!    specs that the kind job provides ([`ci_values`]); every chart running our
+//!    images has the Cargo version as appVersion ([`versions`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
@@ -23,6 +25,7 @@
 //! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
 //! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
+mod ci_values;
 mod ct;
 mod dashboards;
 mod docs;
@@ -42,6 +45,7 @@ mod render;
 mod schema;
 mod toolchain;
 mod unittest;
+pub mod versions;
 
 use std::time::Instant;
 
@@ -87,6 +91,8 @@ pub fn check() -> Result<()> {
         registry::check(&crate::apps::ALL, &charts)
     });
     report.step("OBI pin", obi_pin::check);
+    report.step("ci values on kind", || ci_values::check(&charts));
+    report.step("release versions", || versions::check(&charts));
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {
