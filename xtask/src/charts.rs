@@ -32,7 +32,6 @@ mod k6_scripts;
 mod kubeconform;
 mod obi_routes;
 
-pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
 mod registry;
 mod render;
