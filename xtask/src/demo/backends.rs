@@ -164,4 +164,24 @@ mod tests {
             .collect();
         assert_eq!(targets, ["service_name", "service_namespace"]);
     }
+
+    #[test]
+    fn promtool_accepts_the_prometheus_config() {
+        let dir = paths::target().join("demo-promtool-test");
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(&config, prometheus_config()).unwrap();
+        let output = std::process::Command::new("/usr/bin/promtool")
+            .args(["check", "config"])
+            .arg(&config)
+            .output()
+            .expect("promtool is Debian's prometheus package: run `cargo xtask tools`");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
