@@ -1,6 +1,7 @@
 //! The demo's lifecycle end to end, on loopback with the real services, apps, k6,
 //! Prometheus and Jaeger: start, live load, a fault switched from the terminal
-//! and seen in the numbers, SIGTERM, and no process of the demo left afterwards.
+//! and seen in the numbers, `demo check` failing with "no data" (there is no OBI
+//! here), SIGTERM, and no process of the demo left afterwards.
 //!
 //! Uses the demo's fixed ports (the apps', 9090, 16686, 4317/4318), like the gate's
 //! k6 step; it fails, naming the holder, when one is taken.
@@ -122,7 +123,20 @@ fn the_demo_serves_load_switches_a_fault_and_stops_leaving_no_process() {
     let listed = xtask(&["demo", "faults", "sql"]);
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("n_plus_one"), "the app's own catalog: {text}");
-    std::thread::sleep(Duration::from_secs(8));
+
+    // No OBI on this machine: the checks must fail, saying "no data" and naming
+    // what is missing, rather than pass.
+    let check = xtask(&["demo", "check", "--app", "http-rest-api", "--timeout", "5s"]);
+    let text = String::from_utf8_lossy(&check.stderr);
+    assert!(!check.status.success(), "{text}");
+    for expected in [
+        "xtask: error: no data",
+        "Prometheus cannot scrape OBI at 127.0.0.1:9400",
+        "no metric series with service_name=\"http-rest-api\" in Prometheus",
+        "no service \"http-rest-api\" in Jaeger",
+    ] {
+        assert!(text.contains(expected), "no `{expected}` in:\n{text}");
+    }
 
     let stopping = Instant::now();
     let pid = demo.id().to_string();
@@ -141,6 +155,12 @@ fn the_demo_serves_load_switches_a_fault_and_stops_leaving_no_process() {
     assert!(output.contains("(no process of the demo left)"), "{output}");
     assert!(stopping.elapsed() < Duration::from_secs(60), "{output}");
     assert_eq!(leftovers(), Vec::<String>::new(), "{output}");
+
+    // With the demo gone, the check says where the backends should be.
+    let check = xtask(&["demo", "check"]);
+    let text = String::from_utf8_lossy(&check.stderr);
+    assert!(!check.status.success(), "{text}");
+    assert!(text.contains("start `cargo xtask demo` first"), "{text}");
 
     // The fault shows in the numbers: http-rest-api failed a share of requests.
     let summary = std::fs::read_to_string(root().join("target/demo/summary.txt")).unwrap();
