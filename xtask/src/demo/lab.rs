@@ -79,6 +79,9 @@ impl Lab {
         started: Instant,
         stop: &mpsc::Receiver<()>,
     ) -> Result<()> {
+        if !crate::cmd::exists("k6") {
+            anyhow::bail!("k6 is not installed: run `cargo xtask tools`");
+        }
         self.services_started = services::up_reporting()?;
         let apps = apps::existing();
         if apps.is_empty() {
@@ -271,7 +274,8 @@ fn print_instructions(apps: &[&'static App], dir: &Path) -> Result<()> {
          \n  sudo OTEL_EBPF_CONFIG_PATH={config} obi\n\
          \nIt instruments the apps by their ports, exports traces to Jaeger over OTLP and\n\
          serves metrics on :{obi} for Prometheus. See what it sends:\n\
-         \n  Prometheus  {prom}/graph\n  Jaeger      {jaeger}/search\n\
+         \n  Prometheus  {prom}/graph\n  Jaeger      {jaeger}/api/traces?service=http-rest-api&limit=20\n\
+         \n(Jaeger's query API: the Jaeger that `cargo xtask tools` builds has no UI assets.)\n\
          \nKey dashboard queries (all of them: {promql}):",
         config = config.display(),
         obi = backends::OBI_METRICS_PORT,

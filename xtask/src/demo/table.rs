@@ -79,8 +79,9 @@ fn ms(value: Option<f64>) -> String {
     }
 }
 
-/// What redraws `text` over the `lines` lines printed last: the cursor goes up
-/// and each line is cleared before it is written again.
+/// What redraws `text` over the `lines` lines printed last: the cursor goes up,
+/// each line is cleared before it is written again, and what is left below (a
+/// warning that has gone) is cleared too.
 pub fn redraw(previous_lines: usize, text: &str) -> String {
     let mut out = String::new();
     if previous_lines > 0 {
@@ -89,6 +90,7 @@ pub fn redraw(previous_lines: usize, text: &str) -> String {
     for line in text.lines() {
         let _ = writeln!(out, "\x1b[2K{line}");
     }
+    out.push_str("\x1b[J");
     out
 }
 
@@ -180,7 +182,8 @@ mod tests {
 
     #[test]
     fn a_redraw_moves_up_over_the_previous_table_and_clears_each_line() {
-        assert_eq!(redraw(0, "a\nb\n"), "\x1b[2Ka\n\x1b[2Kb\n");
-        assert_eq!(redraw(2, "c\n"), "\x1b[2A\x1b[2Kc\n");
+        assert_eq!(redraw(0, "a\nb\n"), "\x1b[2Ka\n\x1b[2Kb\n\x1b[J");
+        // One line fewer than before: the stale one below is cleared.
+        assert_eq!(redraw(2, "c\n"), "\x1b[2A\x1b[2Kc\n\x1b[J");
     }
 }
