@@ -38,7 +38,6 @@ mod kubeconform;
 mod obi_pin;
 mod obi_routes;
 
-pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
 mod registry;
 mod render;

@@ -10,7 +10,7 @@ use crate::process::{self, AppProcess, Profile};
 use crate::{cmd, paths};
 
 /// The trend statistics k6 keeps, so that p99 is in the summary.
-const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
+pub(crate) const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
 
 /// One k6 run: a script, its `-e` variables, and where the summary goes.
 #[derive(Debug, Clone)]

@@ -39,7 +39,11 @@ cargo xtask <command>
                         appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   k6                    type-check every k6 script, run each app's smoke profile
-  demo                  run every app with k6 smoke load, then wait for Ctrl-C
+  demo [--profile constant|spike|stress]
+                        every app under steady k6 load with a live table, Prometheus
+                        and Jaeger for OBI, until Ctrl-C (docs/demo.md)
+  demo check|faults|fault <app> <fault> on|off
+                        the charts' telemetry specs locally / list / switch faults
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
   images build|check|load [image ...]
@@ -67,7 +71,7 @@ fn run() -> Result<()> {
         ["services", action] => services::run(action),
         ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
-        ["demo"] => demo::run(),
+        ["demo", rest @ ..] => demo::run(rest),
         ["k6"] => k6::check(),
         ["images", rest @ ..] => images::run(rest),
         ["coverage", crates @ ..] => coverage::run(crates),
