@@ -9,7 +9,8 @@
 //!    `values/obi.yaml`, what `apps.toml` generates) match their sources
 //!    ([`generated`]), each app's own files agree with `apps.toml` ([`registry`]),
 //!    and every install of OBI in the docs and workflows uses the pinned version
-//!    ([`obi_pin`]);
+//!    ([`obi_pin`]); every fault of every catalog has its values key, symptom spec,
+//!    dashboard panel and guide entry ([`scenarios`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
@@ -39,6 +40,7 @@ pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
 mod registry;
 mod render;
+mod scenarios;
 mod schema;
 mod toolchain;
 mod unittest;
@@ -87,6 +89,7 @@ pub fn check() -> Result<()> {
         registry::check(&crate::apps::ALL, &charts)
     });
     report.step("OBI pin", obi_pin::check);
+    report.step("scenario registry", scenarios::check);
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {
