@@ -10,7 +10,9 @@
 //!    ([`generated`]), each app's own files agree with `apps.toml` ([`registry`]),
 //!    and every install of OBI in the docs and workflows uses the pinned version
 //!    ([`obi_pin`]); every fault of every catalog has its values key, symptom spec,
-//!    dashboard panel and guide entry ([`scenarios`]);
+//!    dashboard panel and guide entry ([`scenarios`]); every app page has the
+//!    template's sections and every relative link in the docs resolves
+//!    ([`app_docs`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
@@ -24,6 +26,7 @@
 //! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
 //! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
+mod app_docs;
 mod ct;
 mod dashboards;
 mod docs;
@@ -90,6 +93,7 @@ pub fn check() -> Result<()> {
     });
     report.step("OBI pin", obi_pin::check);
     report.step("scenario registry", scenarios::check);
+    report.step("docs template and links", app_docs::check);
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {

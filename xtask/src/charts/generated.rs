@@ -12,7 +12,8 @@
 //! - what the app registry `apps.toml` generates ([`registry`]): sections of the
 //!   umbrella chart, the Dockerfile and the README;
 //! - the scenario library of `docs/troubleshooting.md`, from the scenario registry
-//!   ([`scenarios`]).
+//!   ([`scenarios`]), and the "Expected telemetry" section of each app's page
+//!   ([`app_docs`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::inventory::Chart;
-use super::{obi_routes, registry, scenarios, schema};
+use super::{app_docs, obi_routes, registry, scenarios, schema};
 use crate::apps;
 use crate::paths;
 
@@ -114,6 +115,9 @@ pub fn expected(charts: &[Chart]) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
         PathBuf::from(scenarios::guide::TROUBLESHOOTING),
         scenarios::guide::expected(&scenarios)?.into_bytes(),
     );
+    for (page, text) in app_docs::expected(&scenarios)? {
+        files.insert(PathBuf::from(page), text.into_bytes());
+    }
     Ok(files)
 }
 

@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use crate::apps;
 use crate::paths;
-pub use spec::Spec;
+pub use spec::{Spec, parse as parse_spec};
 
 /// Where the hand-written part of each scenario lives: `<dir>/<app>.toml`.
 pub const GUIDES: &str = "docs/scenarios";
