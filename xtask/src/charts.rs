@@ -36,6 +36,7 @@ mod helm;
 mod inventory;
 mod k6_scripts;
 mod kubeconform;
+mod load_guide;
 mod obi_pin;
 mod obi_routes;
 

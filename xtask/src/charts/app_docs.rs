@@ -1,6 +1,7 @@
 //! The docs' shape: every app's page (`docs/<app>.md`) follows one template, its
 //! "Expected telemetry" section is generated from the app's main spec and the
-//! scenario registry, and every relative link in the docs resolves.
+//! scenario registry, the index (`docs/README.md`) links every page under `docs/`,
+//! and every relative link in the docs resolves.
 //!
 //! The template is a list of `## ` sections, each met by a heading starting with
 //! one of its accepted titles (pages keep their own wording after it, e.g.
@@ -19,11 +20,17 @@ use crate::paths;
 /// The sections of every app's page: what the template asks, and the heading
 /// prefixes that satisfy it.
 pub const TEMPLATE: &[(&str, &[&str])] = &[
-    ("architecture overview, with a diagram", &["## Architecture"]),
+    (
+        "architecture overview, with a diagram",
+        &["## Architecture"],
+    ),
     ("endpoints or RPCs", &["## Endpoints"]),
     ("configuration", &["## Configuration"]),
     ("faults (the scenarios)", &["## Faults"]),
-    ("OBI instrumentation: what OBI shows", &["## What OBI shows"]),
+    (
+        "OBI instrumentation: what OBI shows",
+        &["## What OBI shows"],
+    ),
     ("expected telemetry (generated)", &["## Expected telemetry"]),
     ("deployment: locally and on Kubernetes", &["## Run it"]),
     ("performance", &["## Performance"]),
@@ -49,7 +56,9 @@ pub fn template_problems(page: &str, text: &str) -> Vec<String> {
         }
     }
     if text.contains("## Architecture") && !text.contains("```mermaid") {
-        problems.push(format!("{page}: the architecture overview has no ```mermaid diagram"));
+        problems.push(format!(
+            "{page}: the architecture overview has no ```mermaid diagram"
+        ));
     }
     problems
 }
@@ -98,10 +107,29 @@ fn pages(root: &Path) -> Result<Vec<String>> {
     Ok(pages)
 }
 
-/// The gate's step: the template of every app page, and every relative link.
+/// The index of the docs, which must link every page under `docs/`.
+pub const INDEX: &str = "docs/README.md";
+
+/// Pages under `docs/` the index does not link (`](<name>)` or `](<name>#...)`).
+pub fn unindexed(index: &str, pages: &[String]) -> Vec<String> {
+    pages
+        .iter()
+        .filter_map(|page| page.strip_prefix("docs/"))
+        .filter(|name| format!("docs/{name}") != INDEX)
+        .filter(|name| {
+            !index.contains(&format!("]({name})")) && !index.contains(&format!("]({name}#"))
+        })
+        .map(|name| format!("{INDEX} does not link docs/{name}"))
+        .collect()
+}
+
+/// The gate's step: the template of every app page, the index, and every relative
+/// link.
 pub fn check() -> Result<Vec<String>> {
     let root = paths::root();
     let mut problems = Vec::new();
+    let index = std::fs::read_to_string(root.join(INDEX)).unwrap_or_default();
+    problems.extend(unindexed(&index, &pages(root)?));
     for app in apps::existing() {
         let page = format!("docs/{}.md", app.name);
         let text = std::fs::read_to_string(root.join(&page)).unwrap_or_default();
@@ -224,6 +252,20 @@ mod tests {
                     ```\n[e](nowhere.md)\n```\n[f](../README.md) [g](gone.md#x)\n";
         let problems = broken_links("docs/p.md", &dir, text);
         assert_eq!(problems, ["docs/p.md:5: link `gone.md#x` does not resolve"]);
+    }
+
+    #[test]
+    fn a_page_missing_from_the_index_fails() {
+        let pages = [
+            "docs/README.md".to_owned(),
+            "docs/a.md".to_owned(),
+            "docs/b.md".to_owned(),
+        ];
+        assert!(unindexed("[a](a.md) [b](b.md#x)", &pages).is_empty());
+        assert_eq!(
+            unindexed("[a](a.md)", &pages),
+            ["docs/README.md does not link docs/b.md"]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //!   umbrella chart, the Dockerfile and the README;
 //! - the scenario library of `docs/troubleshooting.md`, from the scenario registry
 //!   ([`scenarios`]), and the "Expected telemetry" section of each app's page
-//!   ([`app_docs`]).
+//!   ([`app_docs`]), and each app's mix in `docs/load-testing.md` ([`load_guide`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::inventory::Chart;
-use super::{app_docs, obi_routes, registry, scenarios, schema};
+use super::{app_docs, load_guide, obi_routes, registry, scenarios, schema};
 use crate::apps;
 use crate::paths;
 
@@ -114,6 +114,10 @@ pub fn expected(charts: &[Chart]) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
     files.insert(
         PathBuf::from(scenarios::guide::TROUBLESHOOTING),
         scenarios::guide::expected(&scenarios)?.into_bytes(),
+    );
+    files.insert(
+        PathBuf::from(load_guide::LOAD_TESTING),
+        load_guide::expected(&scenarios)?.into_bytes(),
     );
     for (page, text) in app_docs::expected(&scenarios)? {
         files.insert(PathBuf::from(page), text.into_bytes());
