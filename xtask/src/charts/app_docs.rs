@@ -37,6 +37,8 @@ pub const TEMPLATE: &[(&str, &[&str])] = &[
     ("limits", &["## Limits"]),
 ];
 
+/// What starts the samples telemetry-check's fixture writes (its test `samples`).
+const SAMPLES: &str = "<!-- BEGIN GENERATED samples from the telemetry-check fixture";
 const BEGIN: &str = "<!-- BEGIN GENERATED from the app's main spec and the scenario registry by `cargo xtask charts generate` -->";
 const END: &str = "<!-- END GENERATED -->";
 
@@ -54,6 +56,13 @@ pub fn template_problems(page: &str, text: &str) -> Vec<String> {
                 prefixes.join("` or `")
             ));
         }
+    }
+    if !text.contains(SAMPLES) {
+        problems.push(format!(
+            "{page}: the expected telemetry has no samples (a line starting `{SAMPLES}`, \
+             filled from the app's fixture by `UPDATE_TELEMETRY_DOCS=1 cargo test -p \
+             telemetry-check --test telemetry samples`)"
+        ));
     }
     if text.contains("## Architecture") && !text.contains("```mermaid") {
         problems.push(format!(
@@ -219,7 +228,7 @@ mod tests {
 
     const COMPLETE: &str = "# x\n## Architecture\n```mermaid\nflowchart LR\n```\n## Endpoints\n\
         ## Configuration\n## Faults and what OBI shows\n## What OBI shows, and caveats\n\
-        ## Expected telemetry\n## Run it\n## Performance\n## Limits\n";
+        ## Expected telemetry\n<!-- BEGIN GENERATED samples from the telemetry-check fixture -->\n## Run it\n## Performance\n## Limits\n";
 
     #[test]
     fn every_app_page_follows_the_template_and_every_link_resolves() {
@@ -243,6 +252,8 @@ mod tests {
         }
         let no_diagram = COMPLETE.replace("```mermaid", "```text");
         assert!(template_problems("p.md", &no_diagram)[0].contains("mermaid"));
+        let no_samples = COMPLETE.replace(SAMPLES, "<!-- samples");
+        assert!(template_problems("p.md", &no_samples)[0].contains("no samples"));
     }
 
     #[test]
