@@ -59,6 +59,35 @@ pub fn render(scenarios: &[Scenario]) -> String {
                 .unwrap_or_default()
         );
     }
+    out.push_str(
+        "\n### The registry at a glance\n\n\
+         | App | Scenario | Chart value | One request | k6 mix plays it | Symptom spec |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for s in scenarios {
+        let spec = s
+            .spec
+            .as_ref()
+            .map(|spec| {
+                format!(
+                    "[`{}`](../{})",
+                    spec.path.rsplit('/').next().unwrap_or_default(),
+                    spec.path
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | [`{}`](#{}) | `{}` | `{}: {}` | {} | {spec} |",
+            s.app,
+            s.name,
+            anchor(s),
+            s.values_key(),
+            s.header.0,
+            s.header.1,
+            if s.k6.is_some() { "yes" } else { "no" },
+        );
+    }
     let mut app = "";
     for s in scenarios {
         if s.app != app {
