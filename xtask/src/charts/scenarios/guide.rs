@@ -131,10 +131,18 @@ fn section(out: &mut String, s: &Scenario) {
         out.push_str(".\n\n");
     }
     if let Some(spec) = &s.spec {
+        let placeholders = spec.checks.iter().any(|c| c.query.contains("${faults."));
         let _ = writeln!(
             out,
-            "**Confirm** with the queries `helm test` runs ([`{}`](../{})):\n",
-            spec.path, spec.path
+            "**Confirm** with the queries `helm test` runs ([`{}`](../{})){}:\n",
+            spec.path,
+            spec.path,
+            if placeholders {
+                "; telemetry-check fills each `${faults.<key>}` from the chart's `faults` \
+                 values (`:seconds` as seconds, `:grpc_code` as the status's gRPC code)"
+            } else {
+                ""
+            }
         );
         for check in &spec.checks {
             let _ = writeln!(
