@@ -197,3 +197,33 @@ fn a_guide_entry_without_its_prose_fails() {
         "redis-cache `hot_key`: the guide entry has no `fix`",
     );
 }
+
+#[test]
+fn a_new_apps_catalog_flows_in_with_its_own_files() {
+    let mut sources = sources();
+    let mut checkout = app(&mut sources, "redis-cache").clone();
+    checkout.app = "checkout".into();
+    checkout.specs = checkout
+        .specs
+        .into_iter()
+        .map(|(file, text)| (file.replace("redis-cache", "checkout"), text))
+        .collect();
+    sources.apps.push(checkout);
+    let (scenarios, problems) = build(&sources).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let names: Vec<_> = scenarios
+        .iter()
+        .filter(|s| s.app == "checkout")
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "latency",
+            "errors",
+            "cache_stampede",
+            "hot_key",
+            "ttl_too_short"
+        ]
+    );
+}
