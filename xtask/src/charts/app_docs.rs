@@ -194,19 +194,7 @@ fn render(root: &Path, app: &str, scenarios: &[Scenario]) -> Result<Option<Strin
          [telemetry-checks.md](telemetry-checks.md#reading-the-report)):\n\n"
     );
     for check in &spec.checks {
-        let _ = writeln!(
-            out,
-            "- {} ({}):\n\n  ```{}\n{}\n  ```\n",
-            check.name,
-            check.passes_when,
-            check.language,
-            check
-                .query
-                .lines()
-                .map(|l| format!("  {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        out.push_str(&check.markdown());
     }
     let links: Vec<String> = scenarios
         .iter()

@@ -145,19 +145,7 @@ fn section(out: &mut String, s: &Scenario) {
             }
         );
         for check in &spec.checks {
-            let _ = writeln!(
-                out,
-                "- {} ({}):\n\n  ```{}\n{}\n  ```\n",
-                check.name,
-                check.passes_when,
-                check.language,
-                check
-                    .query
-                    .lines()
-                    .map(|l| format!("  {l}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            out.push_str(&check.markdown());
         }
     }
     let _ = write!(

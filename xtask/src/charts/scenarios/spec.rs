@@ -189,6 +189,21 @@ fn traceql(
     format!("{{ {} }}", terms.join(" && "))
 }
 
+impl Check {
+    /// A Markdown list item: the name, when it passes, and the query in a fenced
+    /// block (indented under the item).
+    pub fn markdown(&self) -> String {
+        let query: Vec<String> = self.query.lines().map(|l| format!("  {l}")).collect();
+        format!(
+            "- {} ({}):\n\n  ```{}\n{}\n  ```\n\n",
+            self.name,
+            self.passes_when,
+            self.language,
+            query.join("\n")
+        )
+    }
+}
+
 impl Spec {
     /// The metric families its PromQL checks measure.
     pub fn metrics(&self) -> BTreeSet<String> {
