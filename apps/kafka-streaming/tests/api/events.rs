@@ -173,7 +173,7 @@ async fn malformed_json_and_unknown_routes_are_problems() {
         .send()
         .await
         .unwrap();
-    assert_problem(response, StatusCode::BAD_REQUEST, "about:blank").await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "bad-body").await;
     let response = app
         .post(
             "/api/v1/events",
