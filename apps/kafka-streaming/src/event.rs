@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use service_kit::problem::FieldProblem;
 
+/// Most events one request may publish: `events.max_batch` may lower it, never raise it.
+pub const MAX_BATCH: usize = 1000;
+
 /// An event as a client sends it (every field optional, so that a missing one gets a
 /// 422 naming it instead of a parse error).
 #[derive(Debug, Clone, Default, poem_openapi::Object)]

@@ -7,6 +7,7 @@
 //! OBI, outside the process. Logs are the only signal an app emits itself.
 
 pub mod app;
+pub mod body;
 pub mod config;
 pub mod faults;
 pub mod health;

@@ -2,7 +2,7 @@
 //! request by request, which faults apply.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use poem::http::StatusCode;
@@ -24,7 +24,9 @@ pub struct ScenarioInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FaultSettings {
-    /// Honour `x-fault-*` request headers.
+    /// Honour `x-fault-*` request headers that carry the admin token in
+    /// `x-fault-token` (off by default: a switch for tests and the k6 Job, never a
+    /// public one).
     pub headers: bool,
     /// Longest delay an `x-fault-delay` header may ask for.
     #[serde(with = "humantime_serde")]
@@ -41,7 +43,7 @@ pub struct FaultSettings {
 impl Default for FaultSettings {
     fn default() -> Self {
         Self {
-            headers: true,
+            headers: false,
             max_header_delay: Duration::from_secs(30),
             latency: LatencyFault::default(),
             errors: ErrorFault::default(),
@@ -118,6 +120,36 @@ impl Default for ScenarioFault {
     }
 }
 
+impl crate::config::Validate for FaultSettings {
+    fn validate(&self, check: &mut crate::config::Check) {
+        let hour = Duration::from_secs(3600);
+        check.duration(
+            "faults.max_header_delay",
+            self.max_header_delay,
+            Duration::ZERO,
+            hour,
+        );
+        check.duration(
+            "faults.latency.delay",
+            self.latency.delay,
+            Duration::ZERO,
+            hour,
+        );
+        check.duration(
+            "faults.latency.jitter",
+            self.latency.jitter,
+            Duration::ZERO,
+            hour,
+        );
+        check.share("faults.latency.rate", self.latency.rate);
+        check.share("faults.errors.rate", self.errors.rate);
+        check.range("faults.errors.status", self.errors.status, 400, 599);
+        for (name, scenario) in &self.scenarios {
+            check.share(&format!("faults.{name}.rate"), scenario.rate);
+        }
+    }
+}
+
 /// A fault setting that cannot be applied. Names the key at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
@@ -168,6 +200,7 @@ struct Inner {
     catalog: Catalog,
     configured: FaultSettings,
     current: RwLock<FaultSettings>,
+    header_token: OnceLock<String>,
 }
 
 impl Faults {
@@ -179,6 +212,7 @@ impl Faults {
                 catalog,
                 current: RwLock::new(settings.clone()),
                 configured: settings,
+                header_token: OnceLock::new(),
             }),
         })
     }
@@ -239,6 +273,20 @@ impl Faults {
         self.read().headers
     }
 
+    /// Fault headers are honoured only with `token` in `x-fault-token` (the admin
+    /// token; set once, by the app's builder). Without it, or with an empty one, no
+    /// request can ask for a fault.
+    pub fn require_header_token(&self, token: &str) {
+        let _ = self.inner.header_token.set(token.to_owned());
+    }
+
+    /// Whether `given` is the token fault headers need (compared in constant time).
+    pub fn header_token_matches(&self, given: &str) -> bool {
+        self.inner.header_token.get().is_some_and(|token| {
+            !token.is_empty() && constant_time_eq(token.as_bytes(), given.as_bytes())
+        })
+    }
+
     /// Longest delay a header may ask for.
     pub fn max_header_delay(&self) -> Duration {
         self.read().max_header_delay
@@ -266,6 +314,11 @@ impl Faults {
             .write()
             .unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Compares without an early exit, so response timing does not leak a token.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn roll(rate: f64) -> bool {
