@@ -46,6 +46,10 @@ pub type ListErrors = Errors<{ BAD_REQUEST | INTERNAL | UNAVAILABLE }>;
 /// What deleting can answer: 409 when other rows still reference the resource.
 pub type DeleteErrors = Errors<{ BAD_REQUEST | NOT_FOUND | CONFLICT | INTERNAL | UNAVAILABLE }>;
 
+/// Largest page the document admits (`limit`'s maximum): `orders.max_page_size` may
+/// lower it, never raise it.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
 /// What handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -65,16 +69,11 @@ impl AppState {
         Ok(())
     }
 
-    /// The page size asked for, 20 by default, within `1..=orders.max_page_size`.
-    fn limit(&self, limit: Option<u32>) -> Result<i64, ApiError> {
+    /// The page size asked for (1 to [`MAX_PAGE_SIZE`], as the document says), 20 by
+    /// default, at most `orders.max_page_size`.
+    fn limit(&self, limit: Option<u32>) -> i64 {
         let max = self.settings.orders.max_page_size;
-        match limit.unwrap_or(20.min(max)) {
-            n if (1..=max).contains(&n) => Ok(i64::from(n)),
-            n => Err(ApiError::BadRequest {
-                slug: "invalid-limit",
-                detail: format!("limit {n} is not between 1 and {max}"),
-            }),
-        }
+        i64::from(limit.unwrap_or(20).clamp(1, max))
     }
 }
 

@@ -118,13 +118,13 @@ impl Validate for Settings {
             "orders.max_page_size",
             self.orders.max_page_size,
             1,
-            100,
+            crate::routes::MAX_PAGE_SIZE,
         );
         check.range(
             "orders.max_items",
             self.orders.max_items,
             1,
-            50,
+            crate::domain::order::MAX_ITEMS,
         );
         let scenarios = &self.scenarios;
         check.duration(

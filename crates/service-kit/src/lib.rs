@@ -11,6 +11,7 @@ pub mod body;
 pub mod config;
 pub mod faults;
 pub mod health;
+pub mod input;
 pub mod logging;
 pub mod problem;
 pub mod server;
