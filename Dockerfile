@@ -81,6 +81,7 @@ USER 65532:65532
 # shell for the other form, so each binary names itself here and APP picks the
 # stage below. An APP without a stage here fails when `app-<APP>` cannot be pulled.
 # EXPOSE documents each app's default port; its configuration can move it.
+# BEGIN GENERATED from apps.toml by `cargo xtask charts generate`: one stage per app.
 FROM runtime AS app-http-rest-api
 EXPOSE 8080
 ENTRYPOINT ["/app/http-rest-api"]
@@ -100,6 +101,7 @@ ENTRYPOINT ["/app/redis-cache"]
 FROM runtime AS app-kafka-streaming
 EXPOSE 8083
 ENTRYPOINT ["/app/kafka-streaming"]
+# END GENERATED
 
 # The helm-test payload: runs its checks and exits; it serves nothing.
 FROM runtime AS app-telemetry-check

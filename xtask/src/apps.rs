@@ -1,12 +1,21 @@
-//! The five services, as the automation sees them: name, port, protocol, and where
-//! their k6 scripts live. An app "exists" once its crate is in `apps/`.
+//! The apps of the shop as the automation sees them, read from the registry
+//! `apps.toml` at the repository root: name, alias, port, protocol and what the docs
+//! say of each. An app "exists" once its crate is in `apps/`.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
 
 use crate::paths;
 
+/// The registry's path, relative to the repository root.
+pub const REGISTRY: &str = "apps.toml";
+
 /// How k6 talks to an app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// HTTP/1.1 REST.
     Http,
@@ -14,49 +23,115 @@ pub enum Protocol {
     Grpc,
 }
 
-/// One service of the shop.
+impl Protocol {
+    /// As the charts' `obi-examples.io/protocol` annotation spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Grpc => "grpc",
+        }
+    }
+}
+
+/// One service of the shop: an `[[app]]` of `apps.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct App {
-    /// Crate, binary, chart and dashboard name.
+    /// Crate, binary, image, chart, dashboard and docs name.
     pub name: &'static str,
-    /// Local port (design.md).
+    /// The umbrella chart's alias of the app's chart.
+    pub alias: &'static str,
+    /// Local port, and the port of its chart's Service and container.
     pub port: u16,
     /// How load reaches it.
     pub protocol: Protocol,
+    /// What it stores in or talks to, for the docs.
+    pub backing: &'static str,
+    /// What the umbrella's values say it installs.
+    pub label: &'static str,
+    /// Whether the umbrella installs it by default.
+    pub enabled: bool,
+    /// One line for the README's table.
+    pub summary: &'static str,
 }
 
-/// Every service, in the order of the shop's checkout.
-pub const ALL: &[App] = &[
-    App {
-        name: "http-rest-api",
-        port: 8080,
-        protocol: Protocol::Http,
-    },
-    App {
-        name: "grpc-microservice",
-        port: 50051,
-        protocol: Protocol::Grpc,
-    },
-    App {
-        name: "sql-application",
-        port: 8081,
-        protocol: Protocol::Http,
-    },
-    App {
-        name: "redis-cache",
-        port: 8082,
-        protocol: Protocol::Http,
-    },
-    App {
-        name: "kafka-streaming",
-        port: 8083,
-        protocol: Protocol::Http,
-    },
-];
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registry {
+    app: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    alias: String,
+    port: u16,
+    protocol: Protocol,
+    backing: String,
+    label: String,
+    enabled: bool,
+    summary: String,
+}
+
+/// Every app, in the registry's order (the shop's checkout).
+pub static ALL: LazyLock<Vec<App>> = LazyLock::new(|| {
+    parse(include_str!("../../apps.toml"))
+        .unwrap_or_else(|err| panic!("{REGISTRY} is broken (its unit test names why): {err:#}"))
+});
+
+/// Parses and validates a registry text.
+fn parse(text: &str) -> Result<Vec<App>> {
+    let registry: Registry = toml::from_str(text).context("parsing the registry")?;
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let apps: Vec<App> = registry
+        .app
+        .into_iter()
+        .map(|e| App {
+            name: leak(e.name),
+            alias: leak(e.alias),
+            port: e.port,
+            protocol: e.protocol,
+            backing: leak(e.backing),
+            label: leak(e.label),
+            enabled: e.enabled,
+            summary: leak(e.summary),
+        })
+        .collect();
+    for (i, app) in apps.iter().enumerate() {
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if !valid(app.name) || !valid(app.alias) {
+            bail!(
+                "app `{}` (alias `{}`): names and aliases are lowercase letters, digits and dashes",
+                app.name,
+                app.alias
+            );
+        }
+        for other in &apps[..i] {
+            for (what, a, b) in [
+                ("name", app.name.to_owned(), other.name.to_owned()),
+                ("alias", app.alias.to_owned(), other.alias.to_owned()),
+                ("port", app.port.to_string(), other.port.to_string()),
+            ] {
+                if a == b {
+                    bail!(
+                        "apps `{}` and `{}` share the {what} {a}",
+                        other.name,
+                        app.name
+                    );
+                }
+            }
+        }
+    }
+    Ok(apps)
+}
 
 impl App {
     /// Looks an app up by name, with an error listing the names.
-    pub fn named(name: &str) -> anyhow::Result<&'static App> {
+    pub fn named(name: &str) -> Result<&'static App> {
         ALL.iter().find(|app| app.name == name).ok_or_else(|| {
             let names: Vec<_> = ALL.iter().map(|app| app.name).collect();
             anyhow::anyhow!("no app `{name}`; the apps are: {}", names.join(", "))
@@ -97,6 +172,28 @@ pub fn existing() -> Vec<&'static App> {
 mod tests {
     use super::*;
 
+    const ONE: &str = r#"
+[[app]]
+name = "a-app"
+alias = "a"
+port = 8080
+protocol = "http"
+backing = "none"
+label = "HTTP"
+enabled = true
+summary = "a"
+"#;
+
+    #[test]
+    fn the_registry_parses_and_lists_the_apps_in_order() {
+        let names: Vec<_> = ALL.iter().map(|app| app.name).collect();
+        assert_eq!(names[..2], ["http-rest-api", "grpc-microservice"]);
+        assert_eq!(
+            App::named("grpc-microservice").unwrap().protocol,
+            Protocol::Grpc
+        );
+    }
+
     #[test]
     fn an_unknown_name_lists_the_apps() {
         let message = App::named("http-api").unwrap_err().to_string();
@@ -119,10 +216,28 @@ mod tests {
     }
 
     #[test]
-    fn ports_are_distinct() {
-        let mut ports: Vec<_> = ALL.iter().map(|app| app.port).collect();
-        ports.sort_unstable();
-        ports.dedup();
-        assert_eq!(ports.len(), ALL.len());
+    fn a_shared_port_alias_or_name_is_refused() {
+        assert_eq!(parse(ONE).unwrap().len(), 1);
+        let twice = |from: &str, to: &str| {
+            let second = ONE.replace("a-app", "b-app").replace("\"a\"", "\"b\"");
+            format!("{ONE}{}", second.replace(from, to))
+        };
+        assert!(parse(&twice("8080", "8081")).is_ok());
+        for (from, to, what) in [
+            ("alias = \"b\"", "alias = \"a\"", "alias a"),
+            ("b-app", "a-app", "name a-app"),
+            ("8081", "8080", "port 8080"),
+        ] {
+            let text = twice("8080", "8081").replacen(from, to, 1);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains(what), "{what}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_protocols_are_refused() {
+        assert!(parse(&ONE.replace("label", "lable")).is_err());
+        assert!(parse(&ONE.replace("\"http\"", "\"smtp\"")).is_err());
+        assert!(parse(&ONE.replace("a-app", "A_app")).is_err());
     }
 }

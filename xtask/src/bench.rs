@@ -8,7 +8,6 @@
 //! drift on the machine hits both alike; report medians, and the app's peak RSS
 //! (`VmHWM`) over the whole session.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -22,6 +21,7 @@ mod grpc_microservice;
 mod http_rest_api;
 mod kafka_streaming;
 mod redis_cache;
+mod report;
 mod sql_application;
 mod wrk;
 
@@ -192,7 +192,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     process.stop();
     let report = outcome?;
     eprintln!("{report}");
-    append_report(&report)
+    report::append_report(&report)
 }
 
 struct Rounds {
@@ -225,72 +225,7 @@ fn measure_plan(plan: &Plan, settings: &Settings, pid: u32) -> Result<String> {
         }
     }
     let peak_rss = peak_rss_kib(pid)?;
-    Ok(render(plan, settings, &rounds, peak_rss))
-}
-
-fn render(plan: &Plan, settings: &Settings, rounds: &[Rounds], peak_rss_kib: u64) -> String {
-    let baseline = rounds
-        .last()
-        .map(|r| median(r.samples.iter().map(|s| s.rate)));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n### {} — {} ({} rounds of {}s, {} clients, median)\n",
-        plan.app.name,
-        today(),
-        settings.runs,
-        settings.duration.as_secs(),
-        settings.vus
-    );
-    let _ = writeln!(out, "| subject | ops/s | p50 ms | p99 ms | vs baseline |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for result in rounds {
-        let rate = median(result.samples.iter().map(|s| s.rate));
-        let ratio = baseline
-            .filter(|b| *b > 0.0)
-            .map_or("—".to_owned(), |b| format!("{:.0} %", 100.0 * rate / b));
-        let _ = writeln!(
-            out,
-            "| {} | {:.0} | {:.2} | {:.2} | {} |",
-            result.name,
-            rate,
-            median(result.samples.iter().map(|s| s.p50_ms)),
-            median(result.samples.iter().map(|s| s.p99_ms)),
-            ratio
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nPeak RSS of {}: {:.1} MiB. Target: {}.",
-        plan.app.name,
-        peak_rss_kib as f64 / 1024.0,
-        plan.target
-    );
-    let _ = writeln!(
-        out,
-        "Machine: {}. Reproduce: `cargo xtask bench {}`.",
-        machine(),
-        plan.app.name
-    );
-    out
-}
-
-/// Appends the report to `docs/performance.md`, or to the file `BENCH_REPORT` names
-/// (a trial run that should not touch the docs).
-fn append_report(report: &str) -> Result<()> {
-    use std::io::Write;
-    let path = std::env::var_os("BENCH_REPORT").map_or_else(
-        || paths::root().join("docs").join("performance.md"),
-        std::path::PathBuf::from,
-    );
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    file.write_all(report.as_bytes())?;
-    eprintln!("bench: appended to {}", path.display());
-    Ok(())
+    Ok(report::render(plan, settings, &rounds, peak_rss))
 }
 
 /// The median; NaN for no values.
@@ -362,24 +297,6 @@ fn parse_args<'a>(args: &[&'a str]) -> Result<(&'a str, Settings)> {
     let name =
         name.context("usage: cargo xtask bench <app> [--runs N] [--duration 15s] [--vus N]")?;
     Ok((name, settings))
-}
-
-fn today() -> String {
-    crate::cmd::output(crate::cmd::new("date").arg("+%Y-%m-%d"))
-        .map_or_else(|_| "today".into(), |d| d.trim().to_owned())
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    format!("{cores} cores, {cpu}")
 }
 
 #[cfg(test)]

@@ -6,16 +6,18 @@
 //! every problem; it fails at the end if any step found one. Steps:
 //!
 //! 1. generated files (k6 library and dashboard copies, app-chart schemas,
-//!    `values/obi.yaml`) match their sources ([`generated`]);
+//!    `values/obi.yaml`, what `apps.toml` generates) match their sources
+//!    ([`generated`]), and each app's own files agree with `apps.toml` ([`registry`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
 //! 4. `helm template` of the same (and of the umbrella with each `values/` profile),
 //!    then kubeconform `-strict` against pinned
 //!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
-//!    golden renders under `examples/` ([`golden`]);
-//! 5. values behaviour: a mistyped key fails naming it, global image overrides
-//!    reach our images only ([`values_tests`]);
+//!    golden renders under `charts/<chart>/tests/golden/` ([`golden`]);
+//! 5. values behaviour, each chart's helm-unittest suites under `tests/`: a
+//!    mistyped key fails naming it, global image overrides reach our images only
+//!    ([`unittest`]);
 //! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
 //! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
@@ -32,10 +34,11 @@ mod obi_routes;
 
 pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
+mod registry;
 mod render;
 mod schema;
 mod toolchain;
-mod values_tests;
+mod unittest;
 
 use std::time::Instant;
 
@@ -77,6 +80,9 @@ pub fn check() -> Result<()> {
     let mut report = Report::default();
 
     report.step("generated files", || generated::check(&charts));
+    report.step("apps registry", || {
+        registry::check(&crate::apps::ALL, &charts)
+    });
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {
@@ -99,8 +105,8 @@ pub fn check() -> Result<()> {
         });
         report.step("kubeconform -strict", || kubeconform::validate(&renders));
         report.step("restricted PSS policy", || Ok(pss::check_renders(&renders)));
-        report.step("golden renders", || golden::check(&renders));
-        report.step("values schema and overrides", || values_tests::run(&charts));
+        report.step("golden renders", || golden::check(&renders, &charts));
+        report.step("helm-unittest suites", || unittest::run(&charts));
         report.step("helm-docs", || docs::check(&charts));
         report.step("ct lint", ct::lint);
     }
@@ -129,7 +135,7 @@ pub fn generate() -> Result<()> {
     helm::build_dependencies(&charts).and_then(fail_on_problems)?;
     let (renders, problems) = render::render_all(&charts)?;
     fail_on_problems(problems)?;
-    golden::write(&renders)?;
+    golden::write(&renders, &charts)?;
     docs::write(&charts)?;
     eprintln!(
         "charts: generated files are up to date under {}",

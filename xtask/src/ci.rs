@@ -35,7 +35,8 @@ pub fn run() -> Result<()> {
         ]))
     });
     gate.tests("cargo test", || {
-        cargo_test(cargo().args(["test", "--workspace", "--locked"]))
+        // Every test binary runs even after one fails: one run shows them all.
+        cargo_test(cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]))
     });
     gate.step("charts", charts::check);
     gate.step("k6", k6::check);

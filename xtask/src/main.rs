@@ -10,11 +10,14 @@ mod ci;
 mod cmd;
 mod coverage;
 mod demo;
+mod http;
 mod k6;
 mod lint;
 mod paths;
 mod process;
 mod services;
+#[cfg(test)]
+mod tidy;
 mod tools;
 
 use anyhow::{Result, bail};

@@ -110,7 +110,10 @@ impl AppProcess {
             if let Some(status) = self.child.try_wait()? {
                 bail!("exited with {status}");
             }
-            if http_ok(self.app.port, "/readyz") {
+            if crate::http::ok(
+                &format!("{}/readyz", self.app.base_url()),
+                Duration::from_secs(2),
+            ) {
                 return Ok(());
             }
             if started.elapsed() > limit {
@@ -144,19 +147,4 @@ impl AppProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A minimal HTTP/1.1 GET on loopback: true on a 2xx answer.
-fn http_ok(port: u16, path: &str) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 2")
 }

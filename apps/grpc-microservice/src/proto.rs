@@ -1,8 +1,13 @@
 //! The code generated from `proto/inventory/v1/inventory.proto` (server, client,
 //! messages) and the descriptor set served by reflection.
 
-#![allow(missing_debug_implementations, unreachable_pub, unused_qualifications)]
-#![allow(clippy::all)]
+// Generated code: its style is prost's and poem-grpc-build's, not ours.
+#![allow(
+    missing_debug_implementations,
+    unreachable_pub,
+    unused_qualifications,
+    clippy::all
+)]
 
 poem_grpc::include_proto!("inventory.v1");
 

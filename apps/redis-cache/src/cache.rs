@@ -161,6 +161,7 @@ impl Cache {
             coalesced_waits: get(&c.coalesced_waits),
             redis_errors: get(&c.redis_errors),
             invalidations: get(&c.invalidations),
+            // A ratio of counters: precision beyond 2^52 reads does not matter.
             #[allow(clippy::cast_precision_loss)]
             hit_ratio: if reads == 0 {
                 0.0

@@ -11,6 +11,7 @@ const DEFAULTS: &str =
     "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s, max_body_bytes: 65536}\n";
 
 #[derive(Debug, Deserialize)]
+// Read only through serde: the test checks loading, not the values.
 #[allow(dead_code)]
 struct Settings {
     server: ServerSettings,

@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::wrk::{WrkWorkload, post_json, send_json};
+use super::wrk::WrkWorkload;
 use super::{Measure, Plan, Sample, Settings};
 use crate::apps::App;
+use crate::http::{post_json, send_json};
 use crate::{cmd, paths};
 
 /// Events per batch request (the app's `events.max_batch` is 100).

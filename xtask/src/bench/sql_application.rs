@@ -23,9 +23,10 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
-use super::wrk::{WrkWorkload, post_json};
+use super::wrk::WrkWorkload;
 use super::{K6Workload, Measure, Plan, Sample, Settings, median};
 use crate::apps::{App, Protocol};
+use crate::http::post_json;
 use crate::{cmd, paths};
 
 /// The plan `bench sql-application` runs.

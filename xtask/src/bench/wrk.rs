@@ -2,16 +2,10 @@
 //! per request as `pgbench`, so that on a small machine the app, not the client, is
 //! what runs out of CPU. k6 runs JavaScript for every request and, sharing two cores
 //! with the app and its database, measures mostly itself.
-//!
-//! Also the plain-HTTP helper plans use to create the data a wrk script reads.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
 
 use super::{Measure, Sample, Settings};
 use crate::{cmd, paths};
@@ -179,108 +173,10 @@ fn parse_time_ms(text: &str) -> Result<f64> {
     Ok(number * factor)
 }
 
-/// `POST <base_url><path>` with a JSON body over plain HTTP/1.1 (one connection per
-/// request); returns the JSON answer when the status is `expected`.
-pub fn post_json(
-    base_url: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &Value,
-    expected: u16,
-) -> Result<Value> {
-    send_json("POST", base_url, path, headers, Some(body), expected)
-}
-
-/// `<method> <base_url><path>`, with a JSON body when `body` is given, over plain
-/// HTTP/1.1 (one connection per request); returns the JSON answer (`Null` when
-/// empty) when the status is `expected`.
-pub fn send_json(
-    method: &str,
-    base_url: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-    expected: u16,
-) -> Result<Value> {
-    let authority = base_url
-        .strip_prefix("http://")
-        .with_context(|| format!("{base_url} is not a plain http:// URL"))?
-        .trim_end_matches('/');
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-    let body = body.map(Value::to_string);
-    if let Some(body) = &body {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    if let Some(body) = &body {
-        request.push_str(body);
-    }
-    let mut stream =
-        TcpStream::connect(authority).with_context(|| format!("cannot connect to {authority}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(request.as_bytes())?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .with_context(|| format!("{method} {path}: no complete answer"))?;
-    let (status, json) = parse_response(&response).with_context(|| format!("{method} {path}"))?;
-    if status != expected {
-        bail!("{method} {path} answered {status}, not {expected}: {json}");
-    }
-    Ok(json)
-}
-
-/// Status and JSON body of an HTTP/1.1 response (`Content-Length` or chunked).
-fn parse_response(response: &[u8]) -> Result<(u16, Value)> {
-    let text = std::str::from_utf8(response).context("the answer is not UTF-8")?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .context("no end of the headers")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("no status line")?;
-    let chunked = head.lines().any(|line| {
-        let line = line.to_ascii_lowercase();
-        line.starts_with("transfer-encoding:") && line.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_owned()
-    };
-    let json = if body.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).context("the body is not JSON")?
-    };
-    Ok((status, json))
-}
-
-fn dechunk(mut rest: &str) -> Result<String> {
-    let mut body = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").context("truncated chunk")?;
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
-            .context("bad chunk size")?;
-        if size == 0 {
-            return Ok(body);
-        }
-        body.push_str(after.get(..size).context("truncated chunk")?);
-        rest = after.get(size + 2..).context("truncated chunk")?;
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     /// Captured from the first real run of `cargo xtask bench sql-application`
@@ -383,21 +279,6 @@ Transfer/sec:      6.20MB
             command
                 .get_envs()
                 .any(|(k, v)| k == "WRK_IDS" && v == Some("1,2".as_ref()))
-        );
-    }
-
-    #[test]
-    fn answers_with_length_or_chunks_are_read() {
-        let plain = b"HTTP/1.1 201 Created\r\ncontent-length: 8\r\n\r\n{\"id\":7}";
-        assert_eq!(
-            parse_response(plain).unwrap(),
-            (201, serde_json::json!({"id": 7}))
-        );
-        let chunked =
-            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"id\r\n4\r\n\":7}\r\n0\r\n\r\n";
-        assert_eq!(
-            parse_response(chunked).unwrap(),
-            (201, serde_json::json!({"id": 7}))
         );
     }
 }

@@ -57,6 +57,8 @@ impl Chart {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChartYaml {
     pub name: String,
+    #[serde(default)]
+    pub version: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
@@ -68,8 +70,10 @@ pub struct ChartYaml {
 /// One entry of `dependencies:`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Dependency {
+    pub name: String,
     #[serde(default)]
     pub repository: String,
+    pub alias: Option<String>,
 }
 
 /// Every chart under `charts/`, dependencies first.
@@ -169,12 +173,15 @@ mod tests {
             dir: PathBuf::from(name),
             meta: ChartYaml {
                 name: name.into(),
+                version: "0.1.0".into(),
                 kind: None,
                 annotations: BTreeMap::new(),
                 dependencies: deps
                     .iter()
                     .map(|d| Dependency {
+                        name: (*d).into(),
                         repository: format!("file://../{d}"),
+                        alias: None,
                     })
                     .collect(),
             },

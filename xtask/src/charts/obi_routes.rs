@@ -1,6 +1,6 @@
 //! `values/obi.yaml`: values for the official OBI chart
 //! (`open-telemetry/opentelemetry-ebpf-instrumentation`), generated so that OBI's
-//! `routes.patterns` list every route of every app.
+//! `routes.patterns` list every route of every app of the registry (`apps.toml`).
 //!
 //! OBI has no route discovery for Rust: without patterns, `/products/42` becomes
 //! `/products/*` by heuristic. Each HTTP app commits its OpenAPI document at
@@ -15,6 +15,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use crate::apps::{self, App, Protocol};
 use crate::paths;
 
 /// Path of the generated file, relative to the repository root.
@@ -33,32 +34,35 @@ pub struct AppRoutes {
     pub paths: Vec<String>,
 }
 
-/// Reads `apps/*/openapi.json` (none is fine: then there are no patterns yet).
-pub fn read_apps(root: &Path) -> Result<Vec<AppRoutes>> {
-    let mut apps = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root.join("apps")) else {
-        return Ok(apps);
-    };
-    for entry in entries {
-        let dir = entry?.path();
-        let file = dir.join("openapi.json");
-        if !file.is_file() {
+/// Reads `apps/<name>/openapi.json` of every HTTP app of the registry whose crate
+/// exists (one not written yet has no routes); an HTTP app without its document is
+/// an error. gRPC apps have no patterns.
+pub fn read_apps(root: &Path, apps: &[App]) -> Result<Vec<AppRoutes>> {
+    let mut routes = Vec::new();
+    for app in apps.iter().filter(|a| a.protocol == Protocol::Http) {
+        let dir = root.join("apps").join(app.name);
+        if !dir.join("Cargo.toml").is_file() {
             continue;
         }
-        let text = std::fs::read_to_string(&file)?;
+        let file = dir.join("openapi.json");
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "{} is an HTTP app, so OBI's routes need its OpenAPI document {}",
+                app.name,
+                file.display()
+            )
+        })?;
         let doc: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-        let app = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_owned();
         let paths =
             paths_of(&doc).with_context(|| format!("reading routes of {}", file.display()))?;
-        apps.push(AppRoutes { app, paths });
+        routes.push(AppRoutes {
+            app: app.name.to_owned(),
+            paths,
+        });
     }
-    apps.sort_by(|a, b| a.app.cmp(&b.app));
-    Ok(apps)
+    routes.sort_by(|a, b| a.app.cmp(&b.app));
+    Ok(routes)
 }
 
 /// The full request paths of an OpenAPI 3 document: `paths` keys, prefixed with the
@@ -190,7 +194,7 @@ config:
 /// The top-level `routes:` section of a standalone OBI config (`cargo xtask demo`),
 /// from the same route tables as `values/obi.yaml`.
 pub fn standalone_section() -> Result<String> {
-    let (patterns, ignored) = route_lists(&read_apps(paths::root())?);
+    let (patterns, ignored) = route_lists(&read_apps(paths::root(), &apps::ALL)?);
     Ok(format!(
         "routes:\n  unmatched: heuristic\n  ignore_mode: all\n  ignored_patterns:{}  patterns:{}",
         yaml_list(&ignored, "    "),
@@ -200,7 +204,7 @@ pub fn standalone_section() -> Result<String> {
 
 /// The generated file's expected contents, from the apps in the repository.
 pub fn expected() -> Result<String> {
-    Ok(render(&read_apps(paths::root())?))
+    Ok(render(&read_apps(paths::root(), &apps::ALL)?))
 }
 
 #[cfg(test)]
@@ -312,6 +316,36 @@ mod tests {
                 .ends_with(":4318")
         );
         assert_eq!(data["attributes"]["kubernetes"]["enable"], true);
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn an_http_app_without_its_openapi_document_is_an_error_and_grpc_needs_none() {
+        let root = paths::target().join("obi-routes-test");
+        let _ = std::fs::remove_dir_all(&root);
+        for name in ["web", "rpc"] {
+            std::fs::create_dir_all(root.join("apps").join(name)).unwrap();
+            std::fs::write(root.join("apps").join(name).join("Cargo.toml"), "").unwrap();
+        }
+        let mut web = *App::named("http-rest-api").unwrap();
+        web.name = "web";
+        let mut rpc = *App::named("grpc-microservice").unwrap();
+        rpc.name = "rpc";
+        assert!(read_apps(&root, &[rpc]).unwrap().is_empty());
+        let err = read_apps(&root, &[web, rpc]).unwrap_err().to_string();
+        assert!(err.contains("web is an HTTP app"), "{err}");
+        std::fs::write(
+            root.join("apps/web/openapi.json"),
+            r#"{"paths": {"/a/{id}": {}}}"#,
+        )
+        .unwrap();
+        let routes = read_apps(&root, &[web, rpc]).unwrap();
+        assert_eq!(routes[0].paths, ["/a/{id}"]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
 

@@ -22,7 +22,7 @@ pub struct Render {
     pub command: String,
     /// The rendered manifests.
     pub manifests: String,
-    /// Committed under `examples/` (ci variants) or only validated (`values/` profiles).
+    /// Committed under `charts/<chart>/tests/golden/` (ci variants) or only validated (`values/` profiles).
     pub golden: bool,
 }
 

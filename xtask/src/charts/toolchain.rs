@@ -1,7 +1,8 @@
 //! The external tools the chart gate runs, and where they are: the tool cache's
-//! `bin/` (helm, kubeconform, helm-docs, ct, and links to yamllint and yamale), the
-//! Python venv next to it (the kubernetes-validate package, whose bundled JSON
-//! schemas kubeconform reads offline) and node. `cargo xtask tools` installs them.
+//! `bin/` (helm, kubeconform, helm-docs, helm-unittest, ct, and links to yamllint
+//! and yamale), the Python venv next to it (the kubernetes-validate package, whose
+//! bundled JSON schemas kubeconform reads offline) and node. `cargo xtask tools`
+//! installs them.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("helm", "helm v3.19.0"),
     ("kubeconform", "kubeconform v0.7.0"),
     ("helm-docs", "helm-docs v1.14.2"),
+    ("helm-unittest", "helm-unittest v1.1.2"),
     ("ct", "chart-testing v3.13.0"),
     ("yamllint", "yamllint 1.38.0 (venv)"),
     ("yamale", "yamale 6.1.0 (venv)"),

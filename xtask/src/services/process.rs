@@ -1,5 +1,5 @@
-//! Starting, finding and stopping server processes through `/proc` and `kill`
-//! (no libc: the workspace forbids `unsafe`, and these few calls don't need it).
+//! Starting, finding and stopping server processes: `/proc` read with procfs, signals
+//! sent with `kill` (the workspace forbids `unsafe`; a shell tool needs none).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,36 +28,28 @@ pub fn spawn(command: &mut Command, log: &Path) -> Result<u32> {
     Ok(child.id())
 }
 
-/// True when `pid` exists and has not exited (a zombie counts as exited).
-pub fn alive(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !matches!(state(&stat), Some('Z' | 'X')),
-        Err(_) => false,
-    }
+fn process(pid: u32) -> Option<procfs::process::Process> {
+    procfs::process::Process::new(i32::try_from(pid).ok()?).ok()
 }
 
-/// The state letter of a `/proc/<pid>/stat` line; the command name in parentheses
-/// may itself contain spaces and parentheses, so look after the last `)`.
-fn state(stat: &str) -> Option<char> {
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
+/// True when `pid` exists and has not exited (a zombie counts as exited).
+pub fn alive(pid: u32) -> bool {
+    process(pid)
+        .and_then(|p| p.stat().ok())
+        .is_some_and(|stat| !matches!(stat.state, 'Z' | 'X'))
 }
 
 /// The working directory of `pid`, which tells our servers apart: each runs in
 /// its service directory (PostgreSQL in its data directory).
 pub fn cwd(pid: u32) -> Option<PathBuf> {
-    fs::read_link(format!("/proc/{pid}/cwd")).ok()
+    process(pid)?.cwd().ok()
 }
 
 /// The command line of `pid`, arguments joined by spaces.
 pub fn cmdline(pid: u32) -> String {
-    fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|raw| {
-            String::from_utf8_lossy(&raw)
-                .split('\0')
-                .filter(|arg| !arg.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+    process(pid)
+        .and_then(|p| p.cmdline().ok())
+        .map(|args| args.join(" "))
         .unwrap_or_default()
 }
 
@@ -125,13 +117,6 @@ pub fn finish_stop(name: &str, pid: u32, grace: Duration) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_state_is_read_after_the_command_name() {
-        assert_eq!(state("42 (java) S 1 42 42 0"), Some('S'));
-        assert_eq!(state("42 (a) b) Z 1 42 42 0"), Some('Z'));
-        assert_eq!(state("garbage"), None);
-    }
 
     #[test]
     fn this_process_is_alive_and_runs_somewhere() {

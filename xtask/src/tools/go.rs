@@ -1,5 +1,5 @@
-//! Go tools (helm, chart-testing, kubeconform, helm-docs, Jaeger), built from
-//! pinned module versions into the tool cache.
+//! Go tools (helm, chart-testing, kubeconform, helm-docs, helm-unittest, actionlint,
+//! Jaeger), built from pinned module versions into the tool cache.
 //!
 //! Not `go install pkg@version`: that first reads the module's whole version list
 //! to look for deprecations, and the module proxy reachable here refuses that list
@@ -77,6 +77,17 @@ const TOOLS: &[GoTool] = &[
         // The version lands in every generated README's footer: it must be the
         // release's spelling (no `v`) or the committed READMEs drift.
         ldflags: &["-X main.version={bare}"],
+        requires: &[],
+    },
+    GoTool {
+        // The helm plugin's binary (`helm unittest` runs it as `untt`); the gate
+        // calls it directly, so no plugin directory is needed.
+        name: "helm-unittest",
+        module: "github.com/helm-unittest/helm-unittest",
+        version: "v1.1.2",
+        package: "./cmd/helm-unittest",
+        // As its Makefile (the version of plugin.yaml, no `v`).
+        ldflags: &["-X github.com/helm-unittest/helm-unittest/internal/build.version={bare}"],
         requires: &[],
     },
     GoTool {

@@ -2,7 +2,6 @@
 //! endpoint on loopback, and a start-up check run right after each build.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -125,7 +124,11 @@ pub(super) fn smoke_test(jaeger: &Path) -> Result<()> {
         if let Some(status) = child.try_wait()? {
             break Err(anyhow::anyhow!("jaeger exited with {status}"));
         }
-        let query = http_get(QUERY_PORT, "/api/services").ok();
+        let query = crate::http::get(
+            &format!("http://127.0.0.1:{QUERY_PORT}/api/services"),
+            Duration::from_secs(2),
+        )
+        .ok();
         if query.is_some_and(|(status, _)| status == 200)
             && connects(OTLP_GRPC_PORT)
             && connects(OTLP_HTTP_PORT)
@@ -153,26 +156,6 @@ pub(super) fn smoke_test(jaeger: &Path) -> Result<()> {
 fn connects(port: u16) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-}
-
-/// A minimal HTTP/1.0 GET on loopback: the status code and the body.
-fn http_get(port: u16, path: &str) -> Result<(u16, String)> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .context("no HTTP status line")?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@ use grpc_microservice::store::Store;
 use poem::{Endpoint, Middleware};
 use poem_grpc::{ClientConfig, Code, Status};
 
+// Generated code: its style is prost's and poem-grpc-build's; tests use part of it.
 #[allow(clippy::all, unreachable_pub, missing_debug_implementations, dead_code)]
 pub mod health_proto {
     poem_grpc::include_proto!("grpc.health.v1");
 }
 
+// Generated code: its style is prost's and poem-grpc-build's; tests use part of it.
 #[allow(clippy::all, unreachable_pub, missing_debug_implementations, dead_code)]
 pub mod reflection_proto {
     poem_grpc::include_proto!("grpc.reflection.v1alpha");

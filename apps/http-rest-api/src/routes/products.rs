@@ -181,6 +181,8 @@ impl ProductsApi {
     /// List products, a page at a time.
     ///
     /// Filters combine with AND. Follow `next_cursor` for the next page.
+    // One argument per documented query parameter: poem-openapi derives the
+    // OpenAPI parameters from this signature.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/products", method = "get", operation_id = "listProducts")]
     async fn list(

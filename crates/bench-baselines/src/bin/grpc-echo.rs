@@ -13,6 +13,7 @@ use poem::{IntoEndpoint, Server};
 use poem_grpc::{Reflection, Request, Response, RouteGrpc, Status};
 use tokio::net::{TcpListener, TcpStream};
 
+// Generated code: its style is prost's and poem-grpc-build's, not ours.
 #[allow(clippy::all, unreachable_pub, missing_debug_implementations)]
 mod proto {
     poem_grpc::include_proto!("echo.v1");
