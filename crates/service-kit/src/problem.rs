@@ -6,6 +6,7 @@
 
 pub mod documented;
 pub mod middleware;
+mod paths;
 
 use std::fmt;
 
