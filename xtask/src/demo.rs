@@ -72,6 +72,10 @@ fn start_and_load(
             script,
             env: vec![
                 ("TARGET_URL".into(), process.app.base_url()),
+                (
+                    "FAULT_TOKEN".into(),
+                    crate::process::LOCAL_ADMIN_TOKEN.into(),
+                ),
                 ("K6_PROFILE".into(), "smoke".into()),
             ],
             summary: dir.join(format!("{}-smoke.json", process.app.name)),

@@ -11,6 +11,9 @@ use anyhow::{Context, Result, bail};
 use crate::apps::App;
 use crate::{ci, paths};
 
+/// The admin token of apps started here, which k6 sends in `x-fault-token`.
+pub const LOCAL_ADMIN_TOKEN: &str = "local-admin-token";
+
 /// A cargo build profile, and where its binaries land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -77,7 +80,11 @@ impl AppProcess {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("{}.log", app.name));
         let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+        // Fault headers on, behind a known admin token, as the chart's k6 Job has them;
+        // `env` may override both.
         let child = Command::new(binary(app, profile))
+            .env("APP__FAULTS__HEADERS", "true")
+            .env("APP__ADMIN__TOKEN", LOCAL_ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", app.port.to_string())
