@@ -1,12 +1,21 @@
 //! The committed `openapi.json` of an HTTP app is the document it serves (OBI's route
 //! patterns and the contract tests are generated from it): each app's test compares
-//! them, and `UPDATE_OPENAPI=1` rewrites the committed one.
+//! them, and `UPDATE_OPENAPI=1` rewrites the committed one. The document must also
+//! say what the app sends: a property that may be left out (an `Option`) is `null`
+//! when poem-openapi serializes `None`, so it must be documented as nullable.
 
 use std::path::Path;
 
 /// Asserts that `<manifest_dir>/openapi.json` is `generated`; with `UPDATE_OPENAPI`
 /// set, writes it instead. `package` names the app in the message.
 pub fn assert_committed(manifest_dir: &str, package: &str, generated: &str) {
+    let not_nullable = optional_but_not_nullable(generated);
+    assert!(
+        not_nullable.is_empty(),
+        "{package}'s document has optional properties that are not nullable, though the \
+         app sends them as null: {}; mark each `#[oai(nullable)]`",
+        not_nullable.join(", ")
+    );
     let path = Path::new(manifest_dir).join("openapi.json");
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, generated)
@@ -19,6 +28,28 @@ pub fn assert_committed(manifest_dir: &str, package: &str, generated: &str) {
         "{} is out of date; run `UPDATE_OPENAPI=1 cargo test -p {package} --test api openapi` and commit it",
         path.display()
     );
+}
+
+/// `Schema.property` for each property of a component schema that is not required and
+/// not nullable.
+pub fn optional_but_not_nullable(document: &str) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+    let mut found = Vec::new();
+    let schemas = document["components"]["schemas"].as_object();
+    for (name, schema) in schemas.into_iter().flatten() {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+            .collect();
+        for (property, spec) in schema["properties"].as_object().into_iter().flatten() {
+            if !required.contains(&property.as_str()) && spec["nullable"] != true {
+                found.push(format!("{name}.{property}"));
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -41,5 +72,18 @@ mod tests {
         std::fs::write(dir.join("openapi.json"), "{}\n").unwrap();
         assert_committed(dir.to_str().unwrap(), "some-app", "{}\n");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_optional_property_must_be_nullable() {
+        let document = r#"{"components": {"schemas": {"Page": {
+            "required": ["items"],
+            "properties": {"items": {"type": "array"}, "next": {"type": "string"}}}}}}"#;
+        assert_eq!(optional_but_not_nullable(document), ["Page.next"]);
+        let fixed = document.replace(
+            r#""type": "string""#,
+            r#""type": "string", "nullable": true"#,
+        );
+        assert!(optional_but_not_nullable(&fixed).is_empty());
     }
 }

@@ -34,7 +34,8 @@ pub struct ProductDto {
     pub stock: i64,
     /// Incremented on every change; the `ETag` is `"<id>-<version>"`.
     pub version: u64,
-    /// Content type of the product image, if one was uploaded.
+    /// Content type of the product image; `null` until one is uploaded.
+    #[oai(nullable)]
     pub image_type: Option<String>,
 }
 
@@ -61,7 +62,8 @@ impl From<Product> for ProductDto {
 pub struct ProductPage {
     /// The products, by ascending id.
     pub items: Vec<ProductDto>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

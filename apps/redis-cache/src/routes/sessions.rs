@@ -39,6 +39,7 @@ pub struct LoginRequest {
 #[oai(skip_serializing_if_is_none)]
 pub struct Session {
     /// Pass as `Authorization: Bearer <token>`.
+    #[oai(nullable)]
     pub token: Option<String>,
     /// Who is logged in.
     pub username: String,
