@@ -42,6 +42,7 @@ impl DocumentedError for ApiError {
         (400, "Malformed request."),
         (404, "No such resource."),
         (409, "The request conflicts with the stored state."),
+        (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
         (
             422,

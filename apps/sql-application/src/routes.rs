@@ -12,7 +12,8 @@ use poem::Request;
 use poem_openapi::{OpenApiService, Tags};
 use service_kit::faults::middleware::is_active;
 use service_kit::problem::status::{
-    BAD_REQUEST, CONFLICT, INTERNAL, NOT_FOUND, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, CONFLICT, INTERNAL, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, UNPROCESSABLE,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 use crate::domain::parse_cursor;
@@ -25,7 +26,15 @@ use crate::store::{self, Pool};
 /// parameter, a conflict with the stored state, another content type, invalid fields,
 /// a bug, PostgreSQL away.
 pub type CreateErrors = Errors<
-    { BAD_REQUEST | CONFLICT | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | INTERNAL | UNAVAILABLE },
+    {
+        BAD_REQUEST
+            | CONFLICT
+            | PAYLOAD_TOO_LARGE
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | INTERNAL
+            | UNAVAILABLE
+    },
 >;
 /// What replacing a resource can answer: as creating, and 404.
 pub type UpdateErrors = Errors<
@@ -33,6 +42,7 @@ pub type UpdateErrors = Errors<
         BAD_REQUEST
             | NOT_FOUND
             | CONFLICT
+            | PAYLOAD_TOO_LARGE
             | UNSUPPORTED_MEDIA_TYPE
             | UNPROCESSABLE
             | INTERNAL

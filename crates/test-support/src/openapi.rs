@@ -9,6 +9,13 @@ use std::path::Path;
 /// Asserts that `<manifest_dir>/openapi.json` is `generated`; with `UPDATE_OPENAPI`
 /// set, writes it instead. `package` names the app in the message.
 pub fn assert_committed(manifest_dir: &str, package: &str, generated: &str) {
+    let undocumented = bodies_without_413_or_415(generated);
+    assert!(
+        undocumented.is_empty(),
+        "{package}'s document leaves out answers every operation with a body can give \
+         (413 from the kit's body limit, 415 for another content type): {}",
+        undocumented.join(", ")
+    );
     let not_nullable = optional_but_not_nullable(generated);
     assert!(
         not_nullable.is_empty(),
@@ -28,6 +35,26 @@ pub fn assert_committed(manifest_dir: &str, package: &str, generated: &str) {
         "{} is out of date; run `UPDATE_OPENAPI=1 cargo test -p {package} --test api openapi` and commit it",
         path.display()
     );
+}
+
+/// `METHOD path (status)` for each operation that takes a body but does not document
+/// 413 or 415.
+pub fn bodies_without_413_or_415(document: &str) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+    let mut found = Vec::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if operation.get("requestBody").is_none() {
+                continue;
+            }
+            for status in ["413", "415"] {
+                if operation["responses"].get(status).is_none() {
+                    found.push(format!("{} {path} ({status})", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// `Schema.property` for each property of a component schema that is not required and
@@ -85,5 +112,13 @@ mod tests {
             r#""type": "string", "nullable": true"#,
         );
         assert!(optional_but_not_nullable(&fixed).is_empty());
+    }
+
+    #[test]
+    fn an_operation_with_a_body_must_document_413_and_415() {
+        let document = r#"{"paths": {"/a": {
+            "get": {"responses": {"200": {}}},
+            "post": {"requestBody": {}, "responses": {"415": {}}}}}}"#;
+        assert_eq!(bodies_without_413_or_415(document), ["POST /a (413)"]);
     }
 }

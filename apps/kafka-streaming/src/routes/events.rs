@@ -10,7 +10,7 @@ use service_kit::faults::middleware::is_active;
 use service_kit::input::{Field, ListOf};
 use service_kit::problem::FieldProblem;
 use service_kit::problem::status::{
-    BAD_REQUEST, NOT_FOUND, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
 };
 
 use super::{AppState, Tag};
@@ -20,8 +20,16 @@ use crate::scenarios::{POISON_RATE, PRODUCER_BURST};
 use crate::store::StoreError;
 
 /// What publishing can answer besides 202.
-type PublishErrors =
-    Errors<{ BAD_REQUEST | NOT_FOUND | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | UNAVAILABLE }>;
+type PublishErrors = Errors<
+    {
+        BAD_REQUEST
+            | NOT_FOUND
+            | PAYLOAD_TOO_LARGE
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | UNAVAILABLE
+    },
+>;
 
 /// Where the broker wrote an event.
 #[derive(Debug, Clone, Object)]

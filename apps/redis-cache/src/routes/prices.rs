@@ -9,7 +9,9 @@ use futures_util::stream::{self, BoxStream};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use service_kit::problem::status::{BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE};
+use service_kit::problem::status::{
+    BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{AppState, DEGRADED, Tag, check_id};
@@ -78,7 +80,9 @@ impl PricesApi {
         body: Json<PriceRequest>,
     ) -> Result<
         PriceResponse,
-        Errors<{ BAD_REQUEST | NOT_FOUND | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY }>,
+        Errors<
+            { BAD_REQUEST | NOT_FOUND | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY },
+        >,
     > {
         let id = check_id(id.0)?;
         if body.price_cents < 0 {
