@@ -96,6 +96,7 @@ pub fn check() -> Result<()> {
             script: app.k6_script(),
             env: vec![
                 ("TARGET_URL".into(), app.base_url()),
+                ("FAULT_TOKEN".into(), process::LOCAL_ADMIN_TOKEN.into()),
                 ("K6_PROFILE".into(), "smoke".into()),
                 ("LOAD_DURATION".into(), "20s".into()),
             ],

@@ -13,6 +13,9 @@ use std::os::unix::process::CommandExt;
 use crate::apps::App;
 use crate::{ci, paths};
 
+/// The admin token of apps started here, which k6 sends in `x-fault-token`.
+pub const LOCAL_ADMIN_TOKEN: &str = "local-admin-token";
+
 /// A cargo build profile, and where its binaries land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -104,7 +107,11 @@ impl AppProcess {
         if own_group {
             command.process_group(0);
         }
+        // Fault headers on, behind a known admin token, as the chart's k6 Job has them;
+        // `env` may override both.
         let child = command
+            .env("APP__FAULTS__HEADERS", "true")
+            .env("APP__ADMIN__TOKEN", LOCAL_ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", app.port.to_string())

@@ -47,6 +47,14 @@ fn k6_command(
     for (key, value) in env {
         command.arg("-e").arg(format!("{key}={value}"));
     }
+    // The scripts' fault headers carry the apps' admin token (`x-fault-token`): the
+    // demo's own, from the environment rather than the command line `ps` shows.
+    if let Some(token) = summary
+        .parent()
+        .and_then(|dir| std::fs::read_to_string(dir.join("admin-token")).ok())
+    {
+        command.env("FAULT_TOKEN", token.trim());
+    }
     if stream {
         command.args(["--out", "json=-"]).stdout(Stdio::piped());
     } else {
