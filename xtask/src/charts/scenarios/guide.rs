@@ -161,7 +161,8 @@ fn section(out: &mut String, s: &Scenario) {
     };
     let _ = writeln!(
         out,
-        "- one request: send `{}: {}`;\n\
+        "- one request: send `{}: {}` with `x-fault-token: <admin token>` (the app honours them \
+         only with `faults.headers` or `load.enabled` on);\n\
          - the whole app: `helm upgrade <release> charts/{app} --reuse-values --set {key}=true` \
          (umbrella: `--set {alias}.{key}=true`); `helm test <release>` then runs the spec above too (the chart passes every enabled fault to telemetry-check);\n\
          - at run time: `PUT /admin/faults/{name}` with `Authorization: Bearer <admin token>` \
