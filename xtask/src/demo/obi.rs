@@ -12,12 +12,14 @@ use crate::paths;
 
 /// Keys of the chart's `config.data` that only make sense in a cluster or that the
 /// demo replaces: namespace discovery, Kubernetes metadata, the cluster's OTLP
-/// endpoints.
+/// endpoints, and the Prometheus exporter the chart switches off (`null`: on a
+/// node's host network it would bind port 9090) and the demo scrapes on its own port.
 const CLUSTER_ONLY: &[&str] = &[
     "discovery",
     "attributes",
     "otel_metrics_export",
     "otel_traces_export",
+    "prometheus_export",
 ];
 
 /// The config for these apps, from the text of `values/obi.yaml`.
