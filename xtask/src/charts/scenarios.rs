@@ -42,7 +42,7 @@ const KIT_GUIDE: &str = "docs/scenarios/kit.toml";
 /// Everything the registry is built from, read once (tests change it in memory).
 #[derive(Debug, Clone)]
 pub struct Sources {
-    /// `crates/service-kit/src/faults/model.rs`.
+    /// `crates/service-kit/src/faults/settings.rs`.
     pub kit: String,
     /// `docs/scenarios/kit.toml`.
     pub kit_guide: String,
@@ -145,7 +145,7 @@ pub fn load() -> Result<Sources> {
         });
     }
     Ok(Sources {
-        kit: read(catalog::KIT_MODEL)?,
+        kit: read(catalog::KIT_SETTINGS)?,
         kit_guide: read(KIT_GUIDE)?,
         apps,
     })
@@ -187,7 +187,7 @@ pub fn build(sources: &Sources) -> Result<(Vec<Scenario>, Vec<String>)> {
         let name = &app.app;
         let mut entries: Vec<(catalog::Entry, bool, String)> = kit
             .iter()
-            .map(|e| (e.clone(), true, catalog::KIT_MODEL.to_owned()))
+            .map(|e| (e.clone(), true, catalog::KIT_SETTINGS.to_owned()))
             .collect();
         match &app.catalog {
             Some((path, text)) => match catalog::app(text) {

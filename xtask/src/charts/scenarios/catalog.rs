@@ -1,7 +1,7 @@
 //! The apps' fault catalogs, read from their Rust source without building them: an
 //! app's `pub const CATALOG: Catalog = &[ScenarioInfo { name, description }, ...]`
 //! (its `&str` constants resolved), and the kit's common faults, documented in
-//! `crates/service-kit/src/faults/model.rs` as ``/// `faults.<name>`: ...`` above
+//! `crates/service-kit/src/faults/settings.rs` as ``/// `faults.<name>`: ...`` above
 //! their settings struct.
 //!
 //! The parser knows the one shape the catalogs are written in and fails loudly on
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 
 /// The kit's source, where `latency` and `errors` are documented.
-pub const KIT_MODEL: &str = "crates/service-kit/src/faults/model.rs";
+pub const KIT_SETTINGS: &str = "crates/service-kit/src/faults/settings.rs";
 /// What marks the catalog constant in an app's source.
 pub const CATALOG_MARK: &str = "CATALOG: Catalog";
 
@@ -50,7 +50,7 @@ pub fn kit(source: &str) -> Result<Vec<Entry>> {
         }
     }
     if entries.is_empty() {
-        bail!("{KIT_MODEL}: no ``/// `faults.<name>`: ...`` line documents a settings struct");
+        bail!("{KIT_SETTINGS}: no ``/// `faults.<name>`: ...`` line documents a settings struct");
     }
     Ok(entries)
 }
