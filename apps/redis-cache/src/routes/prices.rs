@@ -9,12 +9,13 @@ use futures_util::stream::{self, BoxStream};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::input::Id;
 use service_kit::problem::status::{
     BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::{AppState, DEGRADED, Tag, check_id};
+use super::{AppState, DEGRADED, Tag};
 use crate::error::{ApiError, Errors};
 use crate::origin::Product;
 use crate::prices::PriceChange;
@@ -76,7 +77,7 @@ impl PricesApi {
     )]
     async fn set_price(
         &self,
-        id: Path<i64>,
+        id: Path<Id>,
         body: Json<PriceRequest>,
     ) -> Result<
         PriceResponse,
@@ -84,7 +85,7 @@ impl PricesApi {
             { BAD_REQUEST | NOT_FOUND | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY },
         >,
     > {
-        let id = check_id(id.0)?;
+        let id = id.0.get();
         if body.price_cents < 0 {
             return Err(ApiError::BadRequest {
                 slug: "invalid-price",

@@ -98,7 +98,7 @@ async fn bad_price_changes_are_problems() {
     assert_problem(
         set_price(&app, 0, 1).await,
         StatusCode::BAD_REQUEST,
-        "invalid-id",
+        "bad-parameter",
     )
     .await;
 }
