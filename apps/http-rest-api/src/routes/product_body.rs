@@ -24,8 +24,12 @@ pub struct ProductInput {
     /// 3 to 32 of `A-Z`, `0-9`, `-`; unique.
     #[oai(validator(min_length = 3, max_length = 32, pattern = "^[A-Z0-9-]+$"))]
     pub sku: String,
-    /// 1 to 200 characters.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    /// 1 to 200 characters, not blank, no control characters.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F\s][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     pub name: String,
     /// At most 2000 characters.
     #[oai(nullable, validator(max_length = 2000))]
