@@ -30,7 +30,8 @@ pub struct PricesApi {
 /// A new price.
 #[derive(Debug, Object)]
 pub struct PriceRequest {
-    /// Unit price in cents, ≥ 0.
+    /// Unit price in cents, 0 to 100 000 000 (a million in whole units).
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000000")))]
     pub price_cents: i64,
 }
 
