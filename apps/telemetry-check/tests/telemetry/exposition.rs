@@ -17,6 +17,11 @@ use crate::fixture::{Series, Telemetry};
 pub const STEP: Duration = Duration::from_secs(30);
 /// How far back the history reaches: a [5m] window is full when the checks run.
 pub const HISTORY: Duration = Duration::from_secs(6 * 60);
+/// How far past its start the history goes on: a window ending whenever a loaded
+/// machine gets round to the query (block import, Prometheus start, a queue of
+/// other tests) still holds full samples. Without it a `[1m]` window queried more
+/// than one step after the import sees one sample, and `rate` returns nothing.
+pub const AHEAD: Duration = Duration::from_secs(10 * 60);
 
 /// OBI's default duration buckets (seconds) and size buckets (bytes).
 const SECONDS_BUCKETS: [f64; 15] = [
@@ -26,16 +31,15 @@ const BYTES_BUCKETS: [f64; 10] = [
     0.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0,
 ];
 
-/// The OpenMetrics text of `t`'s series from `end - HISTORY` to `end`.
-pub fn openmetrics(t: &Telemetry, end: SystemTime) -> String {
-    let end = end
+/// The OpenMetrics text of `t`'s series from `now - HISTORY` to `now + AHEAD`.
+pub fn openmetrics(t: &Telemetry, now: SystemTime) -> String {
+    let start = now
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
-        .as_secs();
-    let steps = HISTORY.as_secs() / STEP.as_secs();
-    let times: Vec<u64> = (0..=steps)
-        .map(|i| end - (steps - i) * STEP.as_secs())
-        .collect();
+        .as_secs()
+        - HISTORY.as_secs();
+    let steps = (HISTORY + AHEAD).as_secs() / STEP.as_secs();
+    let times: Vec<u64> = (0..=steps).map(|i| start + i * STEP.as_secs()).collect();
     // One metric per name and label set: the same series twice (an injected
     // UNAVAILABLE next to normal traffic's own) is one histogram with both parts.
     let mut by_name: BTreeMap<&str, BTreeMap<&BTreeMap<String, String>, Vec<&Series>>> =
@@ -139,4 +143,29 @@ fn labels(labels: &BTreeMap<String, String>, le: Option<&str>) -> String {
         parts.push(format!("le=\"{le}\""));
     }
     format!("{{{}}}", parts.join(","))
+}
+
+#[test]
+fn every_series_has_two_samples_in_any_minute_up_to_five_minutes_after_the_import() {
+    let now = SystemTime::now();
+    let start = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let text = openmetrics(&crate::fixture::everything(), now);
+    let mut times: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (series, time) = line.rsplit_once(' ').expect("sample with a timestamp");
+        let series = series.rsplit_once(' ').expect("sample with a value").0;
+        times.entry(series).or_default().push(time.parse().unwrap());
+    }
+    assert!(!times.is_empty());
+    // A `[1m]` window ending anywhere from the import to five minutes after it
+    // (a gate under load); with the history ending at the import it fails.
+    for end in (start..=start + 300).step_by(15) {
+        for (series, at) in &times {
+            let inside = at.iter().filter(|t| **t > end - 60 && **t <= end).count();
+            assert!(
+                inside >= 2,
+                "{series}: {inside} sample(s) in the minute up to {end}"
+            );
+        }
+    }
 }
