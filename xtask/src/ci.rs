@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cluster, cmd, images, k6, lint, services, tools};
+use crate::{charts, cluster, cmd, contracts, images, k6, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
@@ -46,6 +46,7 @@ pub fn run() -> Result<()> {
         })
     });
     gate.step("k6", k6::check);
+    gate.step("contracts", contracts::check);
     gate.step("workflows, Dockerfile", lint::check);
     // Built from the Dockerfile and run as the charts run them, where podman works.
     match images::usable() {

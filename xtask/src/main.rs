@@ -9,6 +9,7 @@ mod charts;
 mod ci;
 mod cluster;
 mod cmd;
+mod contracts;
 mod coverage;
 mod demo;
 mod http;
@@ -38,6 +39,7 @@ cargo xtask <command>
   release check vX.Y.Z  the tag names the Cargo version, which every app chart's
                         appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
+  contracts [app ...]   schemathesis against every HTTP app's own document (docs/contracts.md)
   k6                    type-check every k6 script, run each app's smoke profile
   demo [--profile constant|spike|stress]
                         every app under steady k6 load with a live table, Prometheus
@@ -73,6 +75,7 @@ fn run() -> Result<()> {
         ["ci"] => ci::run(),
         ["demo", rest @ ..] => demo::run(rest),
         ["k6"] => k6::check(),
+        ["contracts", apps @ ..] => contracts::run(apps),
         ["images", rest @ ..] => images::run(rest),
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),

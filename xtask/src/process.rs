@@ -63,6 +63,8 @@ pub fn binary_named(name: &str, profile: Profile) -> PathBuf {
 pub struct AppProcess {
     /// Which app runs.
     pub app: &'static App,
+    /// The port it listens on (its registry port unless started elsewhere).
+    pub port: u16,
     child: Child,
 }
 
@@ -79,7 +81,19 @@ impl AppProcess {
         dir: &Path,
         env: &[(&str, &str)],
     ) -> Result<Self> {
-        Self::spawn(app, profile, dir, env, false)
+        Self::spawn(app, profile, dir, env, false, app.port)
+    }
+
+    /// Like [`AppProcess::start_configured`], on `port` instead of the app's own (so
+    /// a gate step runs next to an app already on that port, e.g. a demo).
+    pub fn start_on(
+        app: &'static App,
+        profile: Profile,
+        dir: &Path,
+        env: &[(&str, &str)],
+        port: u16,
+    ) -> Result<Self> {
+        Self::spawn(app, profile, dir, env, false, port)
     }
 
     /// Like [`AppProcess::start_configured`], in its own process group (a Ctrl-C
@@ -90,7 +104,7 @@ impl AppProcess {
         dir: &Path,
         env: &[(&str, &str)],
     ) -> Result<Self> {
-        Self::spawn(app, profile, dir, env, true)
+        Self::spawn(app, profile, dir, env, true, app.port)
     }
 
     fn spawn(
@@ -99,6 +113,7 @@ impl AppProcess {
         dir: &Path,
         env: &[(&str, &str)],
         own_group: bool,
+        port: u16,
     ) -> Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("{}.log", app.name));
@@ -114,13 +129,13 @@ impl AppProcess {
             .env("APP__ADMIN__TOKEN", LOCAL_ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
-            .env("APP__SERVER__PORT", app.port.to_string())
+            .env("APP__SERVER__PORT", port.to_string())
             .stdout(out.try_clone()?)
             .stderr(out)
             .stdin(Stdio::null())
             .spawn()
             .with_context(|| format!("cannot start {}", app.name))?;
-        let mut process = Self { app, child };
+        let mut process = Self { app, port, child };
         if let Err(err) = process.wait_ready(Duration::from_secs(60)) {
             process.stop();
             return Err(err.context(format!(
@@ -134,7 +149,7 @@ impl AppProcess {
             std::io::stderr(),
             "{} ready on {} (log: {})",
             app.name,
-            app.base_url(),
+            process.base_url(),
             log.display()
         );
         Ok(process)
@@ -147,7 +162,7 @@ impl AppProcess {
                 bail!("exited with {status}");
             }
             if crate::http::ok(
-                &format!("{}/readyz", self.app.base_url()),
+                &format!("{}/readyz", self.base_url()),
                 Duration::from_secs(2),
             ) {
                 return Ok(());
@@ -157,6 +172,11 @@ impl AppProcess {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Where it is reached: `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     /// The process id (for RSS sampling).

@@ -78,8 +78,15 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        // gRPC's HTTP/2 mapping: a request that is not gRPC gets HTTP 415 (so no
+        // plain HTTP client mistakes a gRPC error, which is HTTP 200, for success),
+        // and a gRPC call of a method nobody serves is UNIMPLEMENTED, not a 404 page.
+        if let Some(refused) = not_grpc(&req) {
+            return Ok(refused);
+        }
         if !req.uri().path().starts_with(INVENTORY_PREFIX) {
-            return self.inner.call(req).await.map(IntoResponse::into_response);
+            let path = req.uri().path().to_owned();
+            return Ok(unimplemented_if_unrouted(self.inner.call(req).await, &path));
         }
         let Ok(_permit) = self.guard.slots.clone().try_acquire_owned() else {
             return Ok(status(
@@ -87,6 +94,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
                 "too many calls in flight; retry with backoff",
             ));
         };
+        let path = req.uri().path().to_owned();
         let started = Instant::now();
         let deadline = req
             .headers()
@@ -119,7 +127,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             }
             None => work.await,
         };
-        let mut response = outcome?;
+        let mut response = unimplemented_if_unrouted(outcome, &path);
         if let Some(details) = slot.take() {
             let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(details);
             if let Ok(value) = HeaderValue::from_str(&encoded) {
@@ -143,6 +151,67 @@ impl<E: Endpoint> GuardEndpoint<E> {
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
+}
+
+/// The HTTP 415 a request gets when its content type is not gRPC's (protobuf, the
+/// one codec served): `application/grpc` or `application/grpc+proto`.
+fn not_grpc(req: &Request) -> Option<Response> {
+    let content_type = req
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/grpc" || essence == "application/grpc+proto" {
+        return None;
+    }
+    let shown = if content_type.is_empty() {
+        "no content type".to_owned()
+    } else {
+        format!("content type `{}`", content_type.escape_debug())
+    };
+    Some(
+        Response::builder()
+            .status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .content_type("text/plain; charset=utf-8")
+            .header("accept", "application/grpc, application/grpc+proto")
+            .body(format!(
+                "a gRPC call needs content type application/grpc (protobuf); this request has {shown}\n"
+            )),
+    )
+}
+
+/// The inner answer, except that a path no service routes (poem's 404) becomes
+/// the gRPC status UNIMPLEMENTED naming the method.
+fn unimplemented_if_unrouted<T: IntoResponse>(outcome: poem::Result<T>, path: &str) -> Response {
+    let not_found = |status: StatusCode| status == StatusCode::NOT_FOUND;
+    match outcome {
+        Ok(response) => {
+            let response = response.into_response();
+            if not_found(response.status()) {
+                unimplemented(path)
+            } else {
+                response
+            }
+        }
+        Err(err) if not_found(err.status()) => unimplemented(path),
+        Err(err) => err.into_response(),
+    }
+}
+
+fn unimplemented(path: &str) -> Response {
+    let shown: String = path.chars().take(200).collect();
+    status(
+        Code::Unimplemented,
+        &format!(
+            "unknown method `{shown}`: this server serves inventory.v1.Inventory, grpc.health.v1.Health and reflection"
+        ),
+    )
 }
 
 fn fault_message(error: StatusCode) -> String {

@@ -7,7 +7,7 @@ use service_kit::input::{Field, Matching, Optional, Pattern, Rule, Text, kind};
 use service_kit::problem::FieldProblem;
 
 /// Most events one request may publish: `events.max_batch` may lower it, never raise it.
-pub const MAX_BATCH: usize = 1000;
+pub const MAX_BATCH: usize = 100;
 
 /// An event id as a client may choose it.
 #[derive(Debug)]

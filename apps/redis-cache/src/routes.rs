@@ -11,7 +11,6 @@ use std::sync::Arc;
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
 
 use crate::cache::{Cache, CacheStatus};
-use crate::error::ApiError;
 use crate::origin::Origin;
 use crate::prices::Prices;
 use crate::settings::{DEFAULTS, Settings};
@@ -73,17 +72,6 @@ pub enum NoContent {
 /// `x-cache-degraded` for a read answered without Redis.
 fn degraded(status: CacheStatus) -> Option<String> {
     (status == CacheStatus::Bypass).then(|| DEGRADED.to_owned())
-}
-
-/// A product id from the path: positive.
-fn check_id(id: i64) -> Result<i64, ApiError> {
-    if id < 1 {
-        return Err(ApiError::BadRequest {
-            slug: "invalid-id",
-            detail: format!("product id {id} is not positive"),
-        });
-    }
-    Ok(id)
 }
 
 /// The API's operations, as one type, in the order the document lists them.

@@ -6,6 +6,7 @@ mod deadlines;
 mod faults;
 mod health;
 mod helpers;
+mod protocol;
 mod shutdown;
 mod streams;
 mod unary;

@@ -12,6 +12,7 @@ use poem_openapi::registry::{
 };
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Multipart, OpenApi};
+use service_kit::input::Id;
 use service_kit::problem::{Problem, status};
 use tokio::io::AsyncReadExt;
 
@@ -68,7 +69,7 @@ impl ImagesApi {
         token: BearerToken,
         /// The product id.
         #[oai(name = "id")]
-        id: Path<u64>,
+        id: Path<Id>,
         form: ImageUpload,
     ) -> Result<Json<ProductDto>, UploadErrors> {
         token.require(Role::Editor, "uploading an image")?;
@@ -82,20 +83,19 @@ impl ImagesApi {
                     .trim()
                     .to_ascii_lowercase()
             })
-            .unwrap_or_default();
-        if !self
-            .state
-            .settings
-            .images
-            .allowed_types
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&declared))
-        {
-            return Err(unsupported(format!(
-                "the file's content type `{declared}` is not one of: {}",
-                self.state.settings.images.allowed_types.join(", ")
+            // A part without a type of its own (or the generic one) is typed by its bytes.
+            .filter(|ct| !ct.is_empty() && ct != "application/octet-stream");
+        let allowed = &self.state.settings.images.allowed_types;
+        let not_allowed = |ct: &str| {
+            unsupported(format!(
+                "the file's content type `{ct}` is not one of: {}",
+                allowed.join(", ")
             ))
-            .into());
+        };
+        if let Some(declared) = &declared
+            && !allowed.iter().any(|t| t.eq_ignore_ascii_case(declared))
+        {
+            return Err(not_allowed(declared).into());
         }
         if file.size() > self.state.upload_limit().max_file_bytes {
             return Err(ApiError(too_large(self.state.upload_limit())).into());
@@ -110,18 +110,33 @@ impl ImagesApi {
                         .with_detail(format!("cannot read the upload: {err}")),
                 )
             })?;
-        if let Some(sniffed) = sniff(&data)
-            && sniffed != declared
-        {
+        // The bytes decide: a file declared `image/png` that is HTML is not stored
+        // (a browser would otherwise be served it as the image's type).
+        let Some(sniffed) = sniff(&data) else {
             return Err(unsupported(format!(
-                "the file says `{declared}` but its bytes are `{sniffed}`"
+                "the file's bytes are not a PNG, JPEG, GIF or WebP image{}",
+                declared
+                    .as_deref()
+                    .map(|d| format!(" (it says `{d}`)"))
+                    .unwrap_or_default()
             ))
             .into());
-        }
+        };
+        let content_type = match declared {
+            Some(declared) if declared != sniffed => {
+                return Err(unsupported(format!(
+                    "the file says `{declared}` but its bytes are `{sniffed}`"
+                ))
+                .into());
+            }
+            Some(declared) => declared,
+            None if allowed.iter().any(|t| t.eq_ignore_ascii_case(sniffed)) => sniffed.to_owned(),
+            None => return Err(not_allowed(sniffed).into()),
+        };
         let product = self.state.store.put_image(
-            id.0,
+            id.0.get().unsigned_abs(),
             Image {
-                content_type: declared,
+                content_type,
                 data: Bytes::from(data),
             },
         )?;
@@ -138,13 +153,13 @@ impl ImagesApi {
         &self,
         /// The product id.
         #[oai(name = "id")]
-        id: Path<u64>,
+        id: Path<Id>,
     ) -> Result<ImageBody, DownloadErrors> {
-        match self.state.store.image(id.0)? {
+        match self.state.store.image(id.0.get().unsigned_abs())? {
             Some(image) => Ok(ImageBody(image)),
             None => Err(ApiError(
                 Problem::new(StatusCode::NOT_FOUND, "no-image", "No image")
-                    .with_detail(format!("product {} has no image", id.0)),
+                    .with_detail(format!("product {} has no image", id.0.get())),
             )
             .into()),
         }

@@ -16,9 +16,6 @@ use crate::error::ApiError;
 /// Largest product document accepted.
 const MAX_BODY: usize = 64 * 1024;
 
-/// Fields a client may send back from a read; ignored.
-const READ_ONLY: &[&str] = &["id", "version", "image_type"];
-
 /// A product as clients send it (for the OpenAPI document; parsing is
 /// [`parse_product`], which names each invalid field).
 #[derive(Debug, Object)]
@@ -27,8 +24,12 @@ pub struct ProductInput {
     /// 3 to 32 of `A-Z`, `0-9`, `-`; unique.
     #[oai(validator(min_length = 3, max_length = 32, pattern = "^[A-Z0-9-]+$"))]
     pub sku: String,
-    /// 1 to 200 characters.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    /// 1 to 200 characters, not blank, no control characters.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F\s][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     pub name: String,
     /// At most 2000 characters.
     #[oai(nullable, validator(max_length = 2000))]
@@ -122,11 +123,10 @@ pub fn parse_product(value: &Value) -> Result<NewProduct, Vec<FieldProblem>> {
     let Some(object) = value.as_object() else {
         return Err(vec![FieldProblem::new("body", "must be a JSON object")]);
     };
-    let mut errors: Vec<FieldProblem> = object
-        .keys()
-        .filter(|key| !FIELDS.contains(&key.as_str()) && !READ_ONLY.contains(&key.as_str()))
-        .map(|key| FieldProblem::new(key, "unknown field"))
-        .collect();
+    // Other members are ignored, as every app of the shop does and as the document
+    // says (no `additionalProperties: false`): a client may send back a product it
+    // read (`id`, `version`, ...) or fields a newer API version knows.
+    let mut errors: Vec<FieldProblem> = Vec::new();
     let sku = text(object, "sku", true, &mut errors)
         .and_then(|v| check("sku", Sku::parse(v), &mut errors));
     let name = text(object, "name", true, &mut errors)
@@ -160,15 +160,6 @@ pub fn parse_product(value: &Value) -> Result<NewProduct, Vec<FieldProblem>> {
         _ => Err(errors),
     }
 }
-
-const FIELDS: &[&str] = &[
-    "sku",
-    "name",
-    "description",
-    "category",
-    "price_cents",
-    "stock",
-];
 
 fn text<'v>(
     object: &'v Map<String, Value>,

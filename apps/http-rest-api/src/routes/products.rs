@@ -4,6 +4,7 @@
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::input::Id;
 use service_kit::problem::status;
 
 use super::product_body::ProductBody;
@@ -267,12 +268,12 @@ impl ProductsApi {
         &self,
         /// The product id.
         #[oai(name = "id")]
-        id: Path<u64>,
+        id: Path<Id>,
         /// Answer 304 if the product is still at this version.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> Result<ProductResponse, GetErrors> {
-        let product = self.state.store.get(id.0)?;
+        let product = self.state.store.get(id.0.get().unsigned_abs())?;
         let etag = product.etag();
         // `*` matches any current representation (RFC 9110 13.1.2).
         if if_none_match.0.as_deref().is_some_and(|tags| {
@@ -294,17 +295,17 @@ impl ProductsApi {
         token: BearerToken,
         /// The product id.
         #[oai(name = "id")]
-        id: Path<u64>,
+        id: Path<Id>,
         /// The `ETag` the update is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: ProductBody,
     ) -> Result<UpdatedResponse, UpdateErrors> {
         token.require(Role::Editor, "updating a product")?;
-        let product = self
-            .state
-            .store
-            .update(id.0, body.0, if_match.0.as_deref())?;
+        let product =
+            self.state
+                .store
+                .update(id.0.get().unsigned_abs(), body.0, if_match.0.as_deref())?;
         let etag = product.etag();
         Ok(UpdatedResponse::Ok(Json(product.into()), etag))
     }
@@ -320,13 +321,15 @@ impl ProductsApi {
         token: BearerToken,
         /// The product id.
         #[oai(name = "id")]
-        id: Path<u64>,
+        id: Path<Id>,
         /// The `ETag` the deletion is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<DeletedResponse, DeleteErrors> {
         token.require(Role::Admin, "deleting a product")?;
-        self.state.store.delete(id.0, if_match.0.as_deref())?;
+        self.state
+            .store
+            .delete(id.0.get().unsigned_abs(), if_match.0.as_deref())?;
         Ok(DeletedResponse::Deleted)
     }
 }

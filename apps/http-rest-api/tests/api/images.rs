@@ -159,6 +159,43 @@ async fn bytes_that_contradict_the_declared_type_are_a_415() {
 }
 
 #[tokio::test]
+async fn bytes_that_are_no_image_are_a_415_naming_it_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let token = app.token("editor").await;
+    let created = app.seed(&token, "MUG-1", "kitchen", 1).await;
+    let html = b"<html><script>alert(1)</script></html>".to_vec();
+    let response = upload(&app, &token, &created["id"], form(html, "image/png")).await;
+    let body = problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    assert_eq!(
+        body["detail"],
+        "the file's bytes are not a PNG, JPEG, GIF or WebP image (it says `image/png`)",
+        "{body}"
+    );
+    let download = app
+        .client
+        .get(app.url(&format!("/api/v1/products/{}/image", created["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_part_without_a_content_type_is_typed_by_its_bytes() {
+    let app = spawn_app().await;
+    let token = app.token("editor").await;
+    let created = app.seed(&token, "MUG-1", "kitchen", 1).await;
+    let untyped = Form::new().part("file", Part::bytes(png(64)).file_name("a.png"));
+    let response = upload(&app, &token, &created["id"], untyped).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["image_type"], "image/png", "{body}");
+    let untyped = Form::new().part("file", Part::bytes(b"plain text".to_vec()).file_name("a"));
+    let response = upload(&app, &token, &created["id"], untyped).await;
+    problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+}
+
+#[tokio::test]
 async fn a_form_without_a_file_or_a_non_multipart_body_is_refused() {
     let app = spawn_app().await;
     let token = app.token("editor").await;

@@ -92,10 +92,48 @@ async fn an_invalid_product_is_a_422_naming_every_bad_field() {
         )
         .await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // `colour` is not a field: ignored, as the document allows other members.
     assert_eq!(
         fields(&body),
-        ["category", "colour", "name", "price_cents", "sku", "stock"]
+        ["category", "name", "price_cents", "sku", "stock"]
     );
+}
+
+#[tokio::test]
+async fn members_the_document_does_not_name_are_ignored() {
+    let app = spawn_app().await;
+    let token = app.token("editor").await;
+    let response = app
+        .create_product(
+            &token,
+            &json!({ "sku": "MUG-9", "name": "Mug", "category": "kitchen", "price_cents": 5, "stock": 1, "colour": "red", "": [1] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn ids_outside_1_to_2_pow_53_are_a_400_the_document_announces() {
+    let app = spawn_app().await;
+    for id in [
+        "0",
+        "-42970",
+        "9007199254740992",
+        "3086093632719792929505280",
+    ] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/products/{id}")))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&body), ["id"], "{id}");
+    }
+    let document: Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+    let id = &document["paths"]["/api/v1/products/{id}"]["get"]["parameters"][0]["schema"];
+    assert_eq!(id["minimum"].as_f64(), Some(1.0), "{id}");
+    assert!(id["maximum"].as_f64().unwrap() > 9.0e15, "{id}");
 }
 
 #[tokio::test]

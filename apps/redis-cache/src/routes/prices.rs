@@ -9,12 +9,13 @@ use futures_util::stream::{self, BoxStream};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::input::Id;
 use service_kit::problem::status::{
     BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::{AppState, DEGRADED, Tag, check_id};
+use super::{AppState, DEGRADED, Tag};
 use crate::error::{ApiError, Errors};
 use crate::origin::Product;
 use crate::prices::PriceChange;
@@ -29,7 +30,8 @@ pub struct PricesApi {
 /// A new price.
 #[derive(Debug, Object)]
 pub struct PriceRequest {
-    /// Unit price in cents, ≥ 0.
+    /// Unit price in cents, 0 to 100 000 000 (a million in whole units).
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000000")))]
     pub price_cents: i64,
 }
 
@@ -76,7 +78,7 @@ impl PricesApi {
     )]
     async fn set_price(
         &self,
-        id: Path<i64>,
+        id: Path<Id>,
         body: Json<PriceRequest>,
     ) -> Result<
         PriceResponse,
@@ -84,7 +86,7 @@ impl PricesApi {
             { BAD_REQUEST | NOT_FOUND | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY },
         >,
     > {
-        let id = check_id(id.0)?;
+        let id = id.0.get();
         if body.price_cents < 0 {
             return Err(ApiError::BadRequest {
                 slug: "invalid-price",

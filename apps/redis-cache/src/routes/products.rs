@@ -6,10 +6,11 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use service_kit::faults::middleware::is_active;
+use service_kit::input::Id;
 use service_kit::problem::ProblemDoc;
 use service_kit::problem::status::{BAD_GATEWAY, BAD_REQUEST, UNAVAILABLE};
 
-use super::{AppState, NoContent, Tag, check_id, degraded};
+use super::{AppState, NoContent, Tag, degraded};
 use crate::cache::ReadOptions;
 use crate::error::Errors;
 use crate::origin::Product;
@@ -48,9 +49,9 @@ impl ProductsApi {
     async fn product(
         &self,
         req: &Request,
-        id: Path<i64>,
+        id: Path<Id>,
     ) -> Result<ProductResponse, Errors<{ BAD_REQUEST | BAD_GATEWAY }>> {
-        let mut id = check_id(id.0)?;
+        let mut id = id.0.get();
         let scenarios = &self.state.settings.scenarios;
         if is_active(req, HOT_KEY) {
             id = scenarios.hot_key_id;
@@ -86,9 +87,9 @@ impl ProductsApi {
     )]
     async fn invalidate(
         &self,
-        id: Path<i64>,
+        id: Path<Id>,
     ) -> Result<NoContent, Errors<{ BAD_REQUEST | UNAVAILABLE }>> {
-        let id = check_id(id.0)?;
+        let id = id.0.get();
         self.state.cache.invalidate(id).await?;
         Ok(NoContent::Done)
     }

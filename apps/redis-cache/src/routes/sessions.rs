@@ -29,6 +29,7 @@ pub struct SessionToken(Bearer);
 #[derive(Debug, Object)]
 pub struct LoginRequest {
     /// 1–64 of letters, digits, `.`, `-`, `_`.
+    #[oai(validator(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$"))]
     pub username: String,
     /// The demo password (`sessions.password`).
     pub password: String,

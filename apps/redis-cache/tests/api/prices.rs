@@ -86,7 +86,7 @@ async fn bad_price_changes_are_problems() {
     assert_problem(
         set_price(&app, 4, -1).await,
         StatusCode::BAD_REQUEST,
-        "invalid-price",
+        "bad-body",
     )
     .await;
     assert_problem(
@@ -98,7 +98,7 @@ async fn bad_price_changes_are_problems() {
     assert_problem(
         set_price(&app, 0, 1).await,
         StatusCode::BAD_REQUEST,
-        "invalid-id",
+        "bad-parameter",
     )
     .await;
 }

@@ -91,7 +91,7 @@ async fn bad_ids_and_unknown_routes_are_problems() {
     assert_problem(
         app.get("/api/v1/products/0").await,
         StatusCode::BAD_REQUEST,
-        "invalid-id",
+        "bad-parameter",
     )
     .await;
     let response = app.get("/api/v1/products/abc").await;

@@ -104,13 +104,13 @@ async fn bad_logins_and_missing_tokens_are_refused() {
     assert_problem(
         login(&app, "no spaces", "obi-examples").await,
         StatusCode::BAD_REQUEST,
-        "invalid-username",
+        "bad-body",
     )
     .await;
     assert_problem(
         login(&app, "", "obi-examples").await,
         StatusCode::BAD_REQUEST,
-        "invalid-username",
+        "bad-body",
     )
     .await;
     let response = app.get("/api/v1/sessions/me").await;
