@@ -54,13 +54,29 @@ pub enum Promise {
     SinceRestart,
 }
 
+/// What `/readyz` said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// 2xx, every check up: route traffic here.
+    Ready,
+    /// 2xx with `"status": "degraded"`: an optional dependency is down and the app
+    /// serves with reduced function (redis-cache reads through to its origin).
+    Degraded,
+    /// 503.
+    NotReady,
+    /// No answer within the prober's timeout, or another status.
+    NoAnswer,
+}
+
 /// What one `/readyz` probe saw.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Probe {
-    /// Seconds since the scenario began.
-    pub at: f64,
-    /// The status, or `None` when the app did not answer.
-    pub status: Option<u16>,
+    /// Seconds since the scenario began when the probe was sent.
+    pub sent: f64,
+    /// Seconds since the scenario began when its answer came (or it gave up).
+    pub answered: f64,
+    /// What it said.
+    pub readiness: Readiness,
 }
 
 /// How long after the kill readiness may still say ready: the probe in flight and
@@ -97,20 +113,33 @@ pub struct Tally {
     pub no_answer: usize,
     /// `/readyz` answers of 503 while the service was down.
     pub readyz_503: usize,
-    /// `/readyz` answers of 2xx while the service was down (after [`READY_GRACE`]).
+    /// `/readyz` answers of "degraded" while the service was down.
+    pub readyz_degraded: usize,
+    /// `/readyz` answers of "ready" while the service was down (after [`READY_GRACE`]).
     pub ready_while_down: usize,
     /// Why the scenario fails; empty when it holds.
     pub failures: Vec<String>,
 }
 
-/// What to check beyond losses: results (Kafka) and readiness (a backing service).
+/// What readiness must say while the backing service is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Honesty {
+    /// Nothing: the app itself was killed, nothing answers.
+    NotJudged,
+    /// 503: the service is required (PostgreSQL, Kafka).
+    NotReady,
+    /// "degraded" or 503: the service is optional (redis-cache serves reads from its
+    /// origin without Redis); never "ready".
+    Degraded,
+}
+
+/// What to check beyond losses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checks {
     /// What the store may lose.
     pub promise: Promise,
-    /// Whether readiness must say 503 while the backing service is down (false when
-    /// the app itself is killed: nothing answers then).
-    pub honest_readiness: bool,
+    /// What readiness must say while the backing service is down.
+    pub honesty: Honesty,
 }
 
 /// Accounts one scenario: `stored` is what the store holds, `results` what the
@@ -130,7 +159,9 @@ pub fn tally(
         match &write.outcome {
             Outcome::Acked { id } => {
                 tally.acknowledged += 1;
-                if write.answered >= timeline.killed {
+                // Answers that come between the kill and the restart were decided
+                // before the kill; recovery counts from the restart on.
+                if write.answered >= timeline.restarting {
                     first_after_kill =
                         Some(first_after_kill.map_or(write.answered, |t| t.min(write.answered)));
                 }
@@ -162,11 +193,14 @@ pub fn tally(
     }
     tally.recovery = first_after_kill.map(|t| (t - timeline.back).max(0.0));
     for probe in probes {
-        let down = probe.at >= timeline.killed + READY_GRACE && probe.at < timeline.restarting;
-        match probe.status {
-            Some(503) if down => tally.readyz_503 += 1,
-            Some(status) if down && (200..300).contains(&status) => tally.ready_while_down += 1,
-            _ => {}
+        let down =
+            probe.sent >= timeline.killed + READY_GRACE && probe.answered <= timeline.restarting;
+        match probe.readiness {
+            _ if !down => {}
+            Readiness::NotReady => tally.readyz_503 += 1,
+            Readiness::Degraded => tally.readyz_degraded += 1,
+            Readiness::Ready => tally.ready_while_down += 1,
+            Readiness::NoAnswer => {}
         }
     }
 
@@ -186,22 +220,36 @@ pub fn tally(
         ));
     }
     match tally.recovery {
-        None => failures.push("no write was acknowledged after the kill".to_owned()),
+        None => failures.push("no write was acknowledged after the restart".to_owned()),
         Some(seconds) if seconds > RECOVERY_LIMIT => failures.push(format!(
             "the first write after the return took {seconds:.1}s (limit {RECOVERY_LIMIT:.0}s)"
         )),
         Some(_) => {}
     }
-    if checks.honest_readiness {
-        if tally.ready_while_down > 0 {
-            failures.push(format!(
-                "/readyz said ready {} times while the service was down",
-                tally.ready_while_down
-            ));
-        }
-        if tally.readyz_503 == 0 {
-            failures.push("/readyz never answered 503 while the service was down".to_owned());
-        }
+    let (dishonest, signals) = match checks.honesty {
+        Honesty::NotJudged => (0, 1),
+        Honesty::NotReady => (
+            tally.ready_while_down + tally.readyz_degraded,
+            tally.readyz_503,
+        ),
+        Honesty::Degraded => (
+            tally.ready_while_down,
+            tally.readyz_503 + tally.readyz_degraded,
+        ),
+    };
+    if dishonest > 0 {
+        failures.push(format!(
+            "/readyz answered 200 {dishonest} times while the service was down"
+        ));
+    }
+    if signals == 0 {
+        failures.push(format!(
+            "/readyz never said {} while the service was down",
+            match checks.honesty {
+                Honesty::Degraded => "degraded or 503",
+                _ => "503",
+            }
+        ));
     }
     tally
 }
@@ -217,8 +265,16 @@ mod tests {
     };
     const EVERYTHING: Checks = Checks {
         promise: Promise::Everything,
-        honest_readiness: true,
+        honesty: Honesty::NotReady,
     };
+
+    fn probe(sent: f64, readiness: Readiness) -> Probe {
+        Probe {
+            sent,
+            answered: sent + 0.1,
+            readiness,
+        }
+    }
 
     fn acked(answered: f64, id: &str) -> Write {
         Write {
@@ -253,22 +309,13 @@ mod tests {
             acked(16.0, "d"),
         ];
         let probes = vec![
-            Probe {
-                at: 9.0,
-                status: Some(200),
-            },
-            Probe {
-                at: 10.5,
-                status: Some(200),
-            },
-            Probe {
-                at: 12.0,
-                status: Some(503),
-            },
-            Probe {
-                at: 16.0,
-                status: Some(200),
-            },
+            probe(9.0, Readiness::Ready),
+            probe(10.5, Readiness::Ready),
+            probe(12.0, Readiness::NotReady),
+            probe(13.0, Readiness::NoAnswer),
+            // Sent while down, answered after the restart began.
+            probe(13.95, Readiness::Ready),
+            probe(16.0, Readiness::Ready),
         ];
         (writes, probes)
     }
@@ -319,7 +366,7 @@ mod tests {
         let (writes, probes) = healthy();
         let checks = Checks {
             promise: Promise::SinceRestart,
-            honest_readiness: true,
+            honesty: Honesty::Degraded,
         };
         let emptied = tally(
             &writes,
@@ -385,6 +432,9 @@ mod tests {
             slow.failures
         );
         writes.truncate(4);
+        // An answer after the kill but before the restart was decided before the kill.
+        writes.push(acked(10.2, "e"));
+        let all = stored(&["a", "b", "e"]);
         let never = tally(&writes, &probes, TIMELINE, &all, None, EVERYTHING);
         assert_eq!(never.recovery, None);
         assert!(never.failures[0].contains("no write was acknowledged"));
@@ -393,17 +443,34 @@ mod tests {
     #[test]
     fn readiness_that_stays_ready_while_down_fails_the_run() {
         let (writes, mut probes) = healthy();
-        probes[2].status = Some(200);
+        probes[2].readiness = Readiness::Ready;
         let all = stored(&["a", "b", "c", "d"]);
         let tally = tally(&writes, &probes, TIMELINE, &all, None, EVERYTHING);
         assert_eq!((tally.ready_while_down, tally.readyz_503), (1, 0));
         assert_eq!(tally.failures.len(), 2, "{:?}", tally.failures);
+        assert!(tally.failures[0].contains("answered 200 1 times"));
         // When the app itself is killed, nothing answers: readiness is not judged.
         let app_killed = Checks {
-            honest_readiness: false,
+            honesty: Honesty::NotJudged,
             ..EVERYTHING
         };
         let tally = super::tally(&writes, &probes, TIMELINE, &all, None, app_killed);
         assert!(tally.failures.is_empty(), "{:?}", tally.failures);
+    }
+
+    #[test]
+    fn degraded_is_honest_only_for_an_optional_service() {
+        let (writes, mut probes) = healthy();
+        probes[2].readiness = Readiness::Degraded;
+        let all = stored(&["a", "b", "c", "d"]);
+        let required = tally(&writes, &probes, TIMELINE, &all, None, EVERYTHING);
+        assert_eq!(required.readyz_degraded, 1);
+        assert_eq!(required.failures.len(), 2, "{:?}", required.failures);
+        let optional = Checks {
+            honesty: Honesty::Degraded,
+            ..EVERYTHING
+        };
+        let optional = tally(&writes, &probes, TIMELINE, &all, None, optional);
+        assert!(optional.failures.is_empty(), "{:?}", optional.failures);
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use ureq::Agent;
 
-use super::ledger::{Outcome, Probe, Write};
+use super::ledger::{Outcome, Probe, Readiness, Write};
 
 /// Writers in parallel.
 pub const CONCURRENCY: usize = 8;
@@ -20,6 +20,9 @@ const PER_WORKER_RATE: f64 = 25.0;
 const BACKOFF: Duration = Duration::from_millis(100);
 /// How often readiness is asked.
 const PROBE_INTERVAL: Duration = Duration::from_millis(200);
+/// How long a probe waits: longer than any app's own readiness check takes, so
+/// that the table shows what the app answers. (The kubelet's default is 1 s.)
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest a write may take before it counts as unanswered.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -133,22 +136,47 @@ fn writer(write: &WriteFn, shared: &Shared) -> Vec<Write> {
 }
 
 fn prober(readyz: &str, stop: &AtomicBool, epoch: Instant) -> Vec<Probe> {
-    let agent = agent(Duration::from_secs(1));
+    let agent = agent(PROBE_TIMEOUT);
     let mut probes = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let began = Instant::now();
-        let status = agent
-            .get(readyz)
-            .call()
-            .ok()
-            .map(|response| response.status().as_u16());
+        let readiness = match agent.get(readyz).call() {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let body = response.body_mut().read_to_string().unwrap_or_default();
+                readiness(status, &body)
+            }
+            Err(_) => Readiness::NoAnswer,
+        };
         probes.push(Probe {
-            at: began.duration_since(epoch).as_secs_f64(),
-            status,
+            sent: began.duration_since(epoch).as_secs_f64(),
+            answered: epoch.elapsed().as_secs_f64(),
+            readiness,
         });
         std::thread::sleep(PROBE_INTERVAL.saturating_sub(began.elapsed()));
     }
     probes
+}
+
+/// What a `/readyz` answer says: 503, or a 2xx whose report's `status` is
+/// `degraded` or not.
+fn readiness(status: u16, body: &str) -> Readiness {
+    match status {
+        503 => Readiness::NotReady,
+        200..=299 => {
+            let report: Option<Value> = serde_json::from_str(body).ok();
+            let state = report
+                .as_ref()
+                .and_then(|r| r.get("status"))
+                .and_then(Value::as_str);
+            if state == Some("degraded") {
+                Readiness::Degraded
+            } else {
+                Readiness::Ready
+            }
+        }
+        _ => Readiness::NoAnswer,
+    }
 }
 
 /// `POST url` with a JSON body; acknowledged when the status is `expected`, with
@@ -252,6 +280,17 @@ mod tests {
         let (writes, probes) = load.finish();
         assert!(writes.len() >= CONCURRENCY, "{writes:?}");
         assert!(writes.iter().all(|w| w.outcome == Outcome::NoAnswer));
-        assert!(!probes.is_empty() && probes.iter().all(|p| p.status.is_none()));
+        assert!(!probes.is_empty());
+        assert!(probes.iter().all(|p| p.readiness == Readiness::NoAnswer));
+    }
+
+    #[test]
+    fn readiness_is_read_from_the_status_and_the_reports_state() {
+        let report = |state: &str| format!(r#"{{"status": "{state}", "checks": {{}}}}"#);
+        assert_eq!(readiness(200, &report("ready")), Readiness::Ready);
+        assert_eq!(readiness(200, &report("degraded")), Readiness::Degraded);
+        assert_eq!(readiness(503, &report("not_ready")), Readiness::NotReady);
+        assert_eq!(readiness(503, "not json"), Readiness::NotReady);
+        assert_eq!(readiness(500, ""), Readiness::NoAnswer);
     }
 }

@@ -90,16 +90,22 @@ pub fn start(service: &dyn Service) -> Result<()> {
     services::wait_ready(service)
 }
 
-/// SIGKILLs the service's whole process group (PostgreSQL's backends with the
-/// postmaster, as an OOM kill of its container would) and waits until it is gone.
+/// SIGKILLs the server and its child processes at once (PostgreSQL's backends,
+/// each in a session of its own, with the postmaster, as an OOM kill of its
+/// container would), waits until it is gone and reaps it.
 pub fn kill(service: &dyn Service) -> Result<()> {
     let pid = service
         .running()
         .with_context(|| format!("the chaos {} is not running", service.name()))?;
-    process::signal(-i64::from(pid), "KILL")?;
+    let children = process::children(pid);
+    process::signal(i64::from(pid), "KILL")?;
+    for child in children {
+        let _ = process::signal(i64::from(child), "KILL");
+    }
     if !process::wait_exit(pid, Duration::from_secs(10)) {
         bail!("{} (pid {pid}) survived SIGKILL", service.name());
     }
+    process::reap(pid);
     Ok(())
 }
 
@@ -108,6 +114,7 @@ pub fn stop(service: &dyn Service) -> Result<()> {
     if let Some(pid) = service.running() {
         process::signal(i64::from(pid), service.stop_signal())?;
         process::finish_stop(service.name(), pid, Duration::from_secs(30))?;
+        process::reap(pid);
     }
     Ok(())
 }
