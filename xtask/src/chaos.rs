@@ -112,29 +112,24 @@ fn play(kind: Kind, run: &str, rows: &mut Vec<(String, Tally)>) -> Result<()> {
         first: rows.len() as u64 * 1_000_000,
     };
     let service = backing.service.name();
-    match kind {
-        Kind::Redis => {
-            let no_persistence = Checks {
+    let (name, checks) = match kind {
+        Kind::Redis => (
+            format!("{service} SIGKILL (chart default: no persistence)"),
+            Checks {
                 promise: Promise::SinceRestart,
                 ..everything
-            };
-            let name = format!("{service} SIGKILL (chart default: no persistence)");
-            rows.push((
-                name,
-                scenario.play(Victim::Service(&*backing.service), no_persistence)?,
-            ));
-        }
-        _ => {
-            let name = format!("{service} SIGKILL");
-            rows.push((
-                name,
-                scenario.play(Victim::Service(&*backing.service), everything)?,
-            ));
-        }
-    }
+            },
+        ),
+        Kind::Sql | Kind::Kafka => (format!("{service} SIGKILL"), everything),
+    };
+    let tally = scenario.play(&name, Victim::Service(&*backing.service), checks)?;
+    rows.push((name, tally));
+
     scenario.first = rows.len() as u64 * 1_000_000;
     let name = format!("{} SIGKILL", kind.app_name());
-    rows.push((name, scenario.play(Victim::App, app_killed)?));
+    let tally = scenario.play(&name, Victim::App, app_killed)?;
+    rows.push((name, tally));
+
     if kind == Kind::Redis {
         // The chart's other mode: persistence enabled, the append-only file.
         // Stopped before the next one starts: they share a directory and pid file.
@@ -144,10 +139,8 @@ fn play(kind: Kind, run: &str, rows: &mut Vec<(String, Tally)>) -> Result<()> {
         scenario.persistence = Persistence::AppendOnly;
         scenario.first = rows.len() as u64 * 1_000_000;
         let name = format!("{service} SIGKILL (persistence.enabled: AOF everysec)");
-        rows.push((
-            name,
-            scenario.play(Victim::Service(&*backing.service), everything)?,
-        ));
+        let tally = scenario.play(&name, Victim::Service(&*backing.service), everything)?;
+        rows.push((name, tally));
     }
     Ok(())
 }
@@ -164,7 +157,7 @@ struct Scenario<'a> {
 
 impl Scenario<'_> {
     /// Load, kill, restart, load until the app writes again, then account.
-    fn play(&mut self, victim: Victim<'_>, checks: Checks) -> Result<Tally> {
+    fn play(&mut self, name: &str, victim: Victim<'_>, checks: Checks) -> Result<Tally> {
         let epoch = Instant::now();
         let since = |epoch: Instant| epoch.elapsed().as_secs_f64();
         let readyz = format!("{}/readyz", self.app.app.base_url());
@@ -201,6 +194,7 @@ impl Scenario<'_> {
         }
         std::thread::sleep(TAIL);
         let (writes, probes) = load.finish();
+        trace(name, &timeline, &probes)?;
         let (stored, results) = self.read_back(&writes)?;
         let tally = ledger::tally(
             &writes,
@@ -337,6 +331,25 @@ impl Drop for RunningApp {
     fn drop(&mut self) {
         self.process.stop();
     }
+}
+
+/// Writes a scenario's timeline and readiness probes to `target/chaos/<name>.trace`,
+/// for when its verdict needs explaining.
+fn trace(name: &str, timeline: &Timeline, probes: &[ledger::Probe]) -> Result<()> {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut text = format!("{name}\n{timeline:?}\n");
+    for probe in probes {
+        let _ = writeln!(
+            text,
+            "probe sent {:.2} answered {:.2}: {:?}",
+            probe.sent, probe.answered, probe.readiness
+        );
+    }
+    let path = stores::dir().join(format!("{slug}.trace"));
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn seconds(value: Option<f64>) -> String {

@@ -79,8 +79,9 @@ pub struct Probe {
     pub readiness: Readiness,
 }
 
-/// How long after the kill readiness may still say ready: the probe in flight and
-/// the app's first failing call to its dependency.
+/// Probes sent within this long after the kill or before the restart are not
+/// judged: the kill may not have reached the app's connections yet, and a check
+/// may last until the restarted service answers it.
 pub const READY_GRACE: f64 = 1.0;
 /// The longest allowed time from the service's return to the first acknowledged write.
 pub const RECOVERY_LIMIT: f64 = 10.0;
@@ -115,7 +116,8 @@ pub struct Tally {
     pub readyz_503: usize,
     /// `/readyz` answers of "degraded" while the service was down.
     pub readyz_degraded: usize,
-    /// `/readyz` answers of "ready" while the service was down (after [`READY_GRACE`]).
+    /// `/readyz` answers of "ready" while the service was down (probes sent from
+    /// [`READY_GRACE`] after the kill to [`READY_GRACE`] before the restart).
     pub ready_while_down: usize,
     /// Why the scenario fails; empty when it holds.
     pub failures: Vec<String>,
@@ -193,8 +195,10 @@ pub fn tally(
     }
     tally.recovery = first_after_kill.map(|t| (t - timeline.back).max(0.0));
     for probe in probes {
-        let down =
-            probe.sent >= timeline.killed + READY_GRACE && probe.answered <= timeline.restarting;
+        // Judged by when the probe was sent: the check runs then, and may take
+        // seconds to give up on a dead service (a pool's acquire timeout).
+        let down = probe.sent >= timeline.killed + READY_GRACE
+            && probe.sent < timeline.restarting - READY_GRACE;
         match probe.readiness {
             _ if !down => {}
             Readiness::NotReady => tally.readyz_503 += 1,
@@ -311,10 +315,15 @@ mod tests {
         let probes = vec![
             probe(9.0, Readiness::Ready),
             probe(10.5, Readiness::Ready),
-            probe(12.0, Readiness::NotReady),
-            probe(13.0, Readiness::NoAnswer),
-            // Sent while down, answered after the restart began.
-            probe(13.95, Readiness::Ready),
+            // Sent while down, answered two seconds later (a pool's acquire timeout).
+            Probe {
+                sent: 11.5,
+                answered: 13.5,
+                readiness: Readiness::NotReady,
+            },
+            probe(12.6, Readiness::NoAnswer),
+            // Sent just before the restart: not judged.
+            probe(13.5, Readiness::Ready),
             probe(16.0, Readiness::Ready),
         ];
         (writes, probes)
@@ -444,6 +453,7 @@ mod tests {
     fn readiness_that_stays_ready_while_down_fails_the_run() {
         let (writes, mut probes) = healthy();
         probes[2].readiness = Readiness::Ready;
+        probes[2].answered += 2.0;
         let all = stored(&["a", "b", "c", "d"]);
         let tally = tally(&writes, &probes, TIMELINE, &all, None, EVERYTHING);
         assert_eq!((tally.ready_while_down, tally.readyz_503), (1, 0));

@@ -147,24 +147,60 @@ pub fn session_tokens(redis: &Redis, prefix: &str) -> Result<Stored> {
     ))
 }
 
-/// The key of every record of `topic`, from its beginning (Kafka's console
-/// consumer; it stops after a few seconds without records).
+/// The key of every record of `topic`, from its beginning: as many records as the
+/// partitions' end offsets add up to (read again when the console consumer, whose
+/// group may still be settling after a broker restart, stops short).
 pub fn topic_keys(kafka: &Kafka, topic: &str) -> Result<Stored> {
+    let mut offsets = kafka_tool(kafka, "org.apache.kafka.tools.GetOffsetShell", topic)?;
+    let total = parse_end_offsets(&cmd::output(&mut offsets)?)
+        .with_context(|| format!("the end offsets of {topic}"))?;
+    if total == 0 {
+        return Ok(Stored::new());
+    }
+    let mut read = 0;
+    for _ in 0..3 {
+        let mut consumer = kafka_tool(
+            kafka,
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            topic,
+        )?;
+        consumer
+            .args(["--from-beginning", "--timeout-ms", "20000"])
+            .args(["--max-messages", &total.to_string()])
+            .args(["--property", "print.key=true"])
+            .args(["--property", "print.value=false"]);
+        let keys = count(cmd::output(&mut consumer)?.lines());
+        read = keys.values().sum();
+        if read >= total {
+            return Ok(keys);
+        }
+        eprintln!("chaos: read {read} of the {total} records of {topic}; reading again");
+    }
+    bail!("read only {read} of the {total} records of {topic}")
+}
+
+/// `java <class> --bootstrap-server <kafka> --topic <topic>` with quiet logging.
+fn kafka_tool(kafka: &Kafka, class: &str, topic: &str) -> Result<std::process::Command> {
     let log4j = quiet_log4j()?;
-    let out = cmd::output(
-        kafka::java(&tools::kafka::libs(), &log4j, &dir())
-            .arg("org.apache.kafka.tools.consumer.ConsoleConsumer")
-            .args(["--bootstrap-server", &kafka.url(), "--topic", topic])
-            .args(["--from-beginning", "--timeout-ms", "5000"])
-            .args([
-                "--property",
-                "print.key=true",
-                "--property",
-                "print.value=false",
-            ]),
-    )
-    .with_context(|| format!("reading the topic {topic} back"))?;
-    Ok(count(out.lines()))
+    let mut command = kafka::java(&tools::kafka::libs(), &log4j, &dir());
+    command
+        .arg(class)
+        .args(["--bootstrap-server", &kafka.url(), "--topic", topic]);
+    Ok(command)
+}
+
+/// The records in a topic: the sum of `GetOffsetShell`'s `topic:partition:offset`
+/// end offsets (retention deletes nothing during a run).
+fn parse_end_offsets(out: &str) -> Result<usize> {
+    out.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            line.rsplit(':')
+                .next()
+                .and_then(|offset| offset.trim().parse::<usize>().ok())
+                .with_context(|| format!("not `topic:partition:offset`: {line}"))
+        })
+        .sum()
 }
 
 /// A log4j2 configuration for Kafka's command-line tools: warnings only, on stderr,
@@ -222,6 +258,16 @@ mod tests {
         assert_eq!(stored.get("a"), Some(&2));
         assert_eq!(stored.get("b"), Some(&1));
         assert_eq!(stored.len(), 2);
+    }
+
+    #[test]
+    fn end_offsets_are_summed_over_partitions() {
+        assert_eq!(
+            parse_end_offsets("events:0:10\nevents:1:0\nevents:2:32\n").unwrap(),
+            42
+        );
+        assert_eq!(parse_end_offsets("").unwrap(), 0);
+        assert!(parse_end_offsets("events:0:x\n").is_err());
     }
 
     #[test]
