@@ -37,19 +37,20 @@ const TAIL: Duration = Duration::from_secs(2);
 /// How long kafka-streaming's worker may take to process the backlog after the load.
 const PROCESSING_LIMIT: Duration = Duration::from_secs(90);
 
-/// Runs every scenario, prints the table, writes it to `target/chaos/results.md`,
-/// and fails when a scenario failed.
-pub fn run() -> Result<()> {
+/// Runs the scenarios of the apps named (all three when none is), prints the table,
+/// writes it to `target/chaos/results.md`, and fails when a scenario failed.
+pub fn run(names: &[&str]) -> Result<()> {
     let started = Instant::now();
+    let kinds = Kind::selected(names)?;
     stores::reset()?;
-    let apps: Vec<&App> = Kind::ALL
+    let apps: Vec<&App> = kinds
         .iter()
         .map(|kind| App::named(kind.app_name()))
         .collect::<Result<_>>()?;
     process::build(&apps, Profile::Debug)?;
     let run = format!("{}", std::process::id());
     let mut rows = Vec::new();
-    for kind in Kind::ALL {
+    for kind in kinds {
         play(kind, &run, &mut rows).with_context(|| format!("chaos of {}", kind.app_name()))?;
     }
     let table = render(&rows);
@@ -194,7 +195,6 @@ impl Scenario<'_> {
         }
         std::thread::sleep(TAIL);
         let (writes, probes) = load.finish();
-        trace(name, &timeline, &probes)?;
         let (stored, results) = self.read_back(&writes)?;
         let tally = ledger::tally(
             &writes,
@@ -204,6 +204,7 @@ impl Scenario<'_> {
             results.as_ref(),
             checks,
         );
+        trace(name, &timeline, &probes, &writes, &tally.lost_ids)?;
         eprintln!(
             "chaos: {} acknowledged, {} lost, recovery {}{}",
             tally.acknowledged,
@@ -233,7 +234,7 @@ impl Scenario<'_> {
             let waiting = writes
                 .iter()
                 .filter_map(|write| match &write.outcome {
-                    ledger::Outcome::Acked { id } => Some(id),
+                    ledger::Outcome::Acked { id, .. } => Some(id),
                     _ => None,
                 })
                 .filter(|id| stored.contains_key(*id) && !done.contains_key(*id))
@@ -333,14 +334,31 @@ impl Drop for RunningApp {
     }
 }
 
-/// Writes a scenario's timeline and readiness probes to `target/chaos/<name>.trace`,
-/// for when its verdict needs explaining.
-fn trace(name: &str, timeline: &Timeline, probes: &[ledger::Probe]) -> Result<()> {
+/// Writes a scenario's timeline, readiness probes and the receipts of lost writes
+/// to `target/chaos/<name>.trace`, for when its verdict needs explaining.
+fn trace(
+    name: &str,
+    timeline: &Timeline,
+    probes: &[ledger::Probe],
+    writes: &[ledger::Write],
+    lost: &[String],
+) -> Result<()> {
     let slug: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let mut text = format!("{name}\n{timeline:?}\n");
+    for write in writes {
+        if let ledger::Outcome::Acked { id, receipt } = &write.outcome
+            && lost.contains(id)
+        {
+            let _ = writeln!(
+                text,
+                "lost, acknowledged at {:.2}: {receipt}",
+                write.answered
+            );
+        }
+    }
     for probe in probes {
         let _ = writeln!(
             text,

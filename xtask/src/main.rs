@@ -39,7 +39,7 @@ cargo xtask <command>
   release check vX.Y.Z  the tag names the Cargo version, which every app chart's
                         appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
-  chaos                 SIGKILL and restart PostgreSQL, Redis, Kafka and their apps
+  chaos [app ...]       SIGKILL and restart PostgreSQL, Redis, Kafka and their apps
                         under a recorded write load; every acknowledged write must
                         be stored (private durable services; docs/chaos.md)
   k6                    type-check every k6 script, run each app's smoke profile
@@ -75,7 +75,7 @@ fn run() -> Result<()> {
         ["services", action] => services::run(action),
         ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
-        ["chaos"] => chaos::run(),
+        ["chaos", apps @ ..] => chaos::run(apps),
         ["demo", rest @ ..] => demo::run(rest),
         ["k6"] => k6::check(),
         ["images", rest @ ..] => images::run(rest),

@@ -13,6 +13,8 @@ pub enum Outcome {
     Acked {
         /// The write's id in the store (order id, session token, event id).
         id: String,
+        /// The answer's body, shortened: where the app said it stored the write.
+        receipt: String,
     },
     /// 503: refused cleanly while a dependency was down.
     Unavailable,
@@ -119,6 +121,8 @@ pub struct Tally {
     /// `/readyz` answers of "ready" while the service was down (probes sent from
     /// [`READY_GRACE`] after the kill to [`READY_GRACE`] before the restart).
     pub ready_while_down: usize,
+    /// The ids of the writes lost beyond the promise.
+    pub lost_ids: Vec<String>,
     /// Why the scenario fails; empty when it holds.
     pub failures: Vec<String>,
 }
@@ -156,10 +160,10 @@ pub fn tally(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut first_after_kill: Option<f64> = None;
-    let mut lost_after_restart = Vec::new();
+    let mut lost_after_restart: Vec<String> = Vec::new();
     for write in writes {
         match &write.outcome {
-            Outcome::Acked { id } => {
+            Outcome::Acked { id, .. } => {
                 tally.acknowledged += 1;
                 // Answers that come between the kill and the restart were decided
                 // before the kill; recovery counts from the restart on.
@@ -210,13 +214,13 @@ pub fn tally(
 
     let failures = &mut tally.failures;
     if !lost_after_restart.is_empty() {
-        lost_after_restart.truncate(5);
         failures.push(format!(
             "{} acknowledged writes lost beyond the promise (e.g. {})",
-            tally.lost - tally.lost_allowed,
-            lost_after_restart.join(", ")
+            lost_after_restart.len(),
+            lost_after_restart[..lost_after_restart.len().min(5)].join(", ")
         ));
     }
+    tally.lost_ids = lost_after_restart;
     if tally.unprocessed > 0 {
         failures.push(format!(
             "{} acknowledged writes were never processed",
@@ -283,7 +287,10 @@ mod tests {
     fn acked(answered: f64, id: &str) -> Write {
         Write {
             answered,
-            outcome: Outcome::Acked { id: id.to_owned() },
+            outcome: Outcome::Acked {
+                id: id.to_owned(),
+                receipt: String::new(),
+            },
         }
     }
 

@@ -217,7 +217,10 @@ fn classify(
             .ok()
             .as_ref()
             .and_then(id_of)
-            .map_or(Outcome::Refused(status), |id| Outcome::Acked { id }),
+            .map_or(Outcome::Refused(status), |id| Outcome::Acked {
+                id,
+                receipt: text.chars().take(200).collect(),
+            }),
         _ => Outcome::Refused(status),
     }
 }
@@ -236,11 +239,17 @@ mod tests {
     fn an_expected_status_with_an_id_is_an_acknowledgement() {
         assert_eq!(
             classify(201, 201, r#"{"id": 42}"#, id_field),
-            Outcome::Acked { id: "42".into() }
+            Outcome::Acked {
+                id: "42".into(),
+                receipt: r#"{"id": 42}"#.into()
+            }
         );
         assert_eq!(
             classify(202, 202, r#"{"id": "e-1"}"#, id_field),
-            Outcome::Acked { id: "e-1".into() }
+            Outcome::Acked {
+                id: "e-1".into(),
+                receipt: r#"{"id": "e-1"}"#.into()
+            }
         );
     }
 

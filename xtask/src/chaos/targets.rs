@@ -38,6 +38,22 @@ impl Kind {
     /// In the order the run plays them.
     pub const ALL: [Kind; 3] = [Kind::Sql, Kind::Redis, Kind::Kafka];
 
+    /// The apps `names` name, in [`Kind::ALL`]'s order; all of them when empty.
+    pub fn selected(names: &[&str]) -> Result<Vec<Kind>> {
+        if let Some(unknown) = names
+            .iter()
+            .find(|name| !Kind::ALL.iter().any(|kind| kind.app_name() == **name))
+        {
+            anyhow::bail!(
+                "chaos knows no app `{unknown}`: it plays sql-application, redis-cache and kafka-streaming"
+            );
+        }
+        Ok(Kind::ALL
+            .into_iter()
+            .filter(|kind| names.is_empty() || names.contains(&kind.app_name()))
+            .collect())
+    }
+
     /// The app's name in `apps.toml`.
     pub fn app_name(self) -> &'static str {
         match self {
@@ -188,6 +204,17 @@ mod tests {
             Some("ab12".into())
         );
         assert_eq!(token_of(&json!({"token": null})), None);
+    }
+
+    #[test]
+    fn apps_are_selected_by_name_in_the_run_order() {
+        assert_eq!(Kind::selected(&[]).unwrap(), Kind::ALL);
+        assert_eq!(
+            Kind::selected(&["kafka-streaming", "sql-application"]).unwrap(),
+            [Kind::Sql, Kind::Kafka]
+        );
+        let err = Kind::selected(&["http-rest-api"]).unwrap_err().to_string();
+        assert!(err.contains("no app `http-rest-api`"), "{err}");
     }
 
     #[test]
