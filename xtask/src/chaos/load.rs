@@ -23,8 +23,9 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(200);
 /// How long a probe waits: longer than any app's own readiness check takes, so
 /// that the table shows what the app answers. (The kubelet's default is 1 s.)
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-/// The longest a write may take before it counts as unanswered.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a write may take before it counts as unanswered: above every app's
+/// own limit (kafka-streaming answers 503 after `kafka.message_timeout`, 5 s).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One write of the load: numbered `n` (unique within the run), answered as an
 /// [`Outcome`]. Implementations call [`post_json`].

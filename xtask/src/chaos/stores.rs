@@ -62,8 +62,9 @@ pub fn kafka() -> Kafka {
     }
 }
 
-/// Stops whatever a previous (interrupted) run left running, then deletes its data:
-/// every run starts from empty stores.
+/// Stops whatever a previous (interrupted) run left running, then moves its
+/// directory to `target/chaos.previous` (for a post-mortem; the one before is
+/// deleted): every run starts from empty stores.
 pub fn reset() -> Result<()> {
     let left: [Box<dyn Service>; 3] = [
         Box::new(postgres()),
