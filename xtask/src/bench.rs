@@ -371,6 +371,7 @@ mod tests {
                 "LOAD_VUS=8",
                 "LOAD_DURATION=20s",
                 "TARGET_URL=http://127.0.0.1:8080",
+                "FAULT_TOKEN=local-admin-token",
                 "MIX=read"
             ]
         );
