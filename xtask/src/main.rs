@@ -5,6 +5,7 @@
 
 mod apps;
 mod bench;
+mod chaos;
 mod charts;
 mod ci;
 mod cluster;
@@ -40,6 +41,9 @@ cargo xtask <command>
                         appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   contracts [app ...]   schemathesis against every HTTP app's own document (docs/contracts.md)
+  chaos [app ...]       SIGKILL and restart PostgreSQL, Redis, Kafka and their apps
+                        under a recorded write load; every acknowledged write must
+                        be stored (private durable services; docs/chaos.md)
   k6                    type-check every k6 script, run each app's smoke profile
   demo [--profile constant|spike|stress]
                         every app under steady k6 load with a live table, Prometheus
@@ -73,6 +77,7 @@ fn run() -> Result<()> {
         ["services", action] => services::run(action),
         ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
+        ["chaos", apps @ ..] => chaos::run(apps),
         ["demo", rest @ ..] => demo::run(rest),
         ["k6"] => k6::check(),
         ["contracts", apps @ ..] => contracts::run(apps),

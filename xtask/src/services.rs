@@ -5,12 +5,16 @@
 //! Each server runs detached in its service directory; that working directory is
 //! how we recognise our own processes (pid files can go stale, pids get reused),
 //! and how we tell them from a foreign process holding one of our ports.
+//!
+//! Each server type is parameterised by port, directory and durability: the shared
+//! test services trade durability for speed, while `cargo xtask chaos` starts a
+//! private set with the settings the charts ship ([`postgres::Postgres::durable`]).
 
-mod kafka;
+pub(crate) mod kafka;
 pub(crate) mod ports;
-mod postgres;
+pub(crate) mod postgres;
 pub(crate) mod process;
-mod redis;
+pub(crate) mod redis;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,13 +25,13 @@ use crate::paths;
 use ports::Listener;
 
 /// One backing service that we run.
-trait Service {
-    /// Its name: the directory under [`paths::services`] and the label in messages.
+pub(crate) trait Service {
+    /// Its name: the directory under its base directory and the label in messages.
     fn name(&self) -> &'static str;
     /// Every port it listens on; the first is the clients' port.
-    fn ports(&self) -> &'static [u16];
+    fn ports(&self) -> Vec<u16>;
     /// What clients connect to.
-    fn url(&self) -> &'static str;
+    fn url(&self) -> String;
     /// The pid that identifies the server (the postmaster for PostgreSQL), from
     /// its pid file; not necessarily alive.
     fn pid_file_pid(&self) -> Option<u32>;
@@ -43,9 +47,7 @@ trait Service {
     fn log(&self) -> PathBuf;
 
     /// Its data and log directory.
-    fn dir(&self) -> PathBuf {
-        paths::services().join(self.name())
-    }
+    fn dir(&self) -> PathBuf;
 
     /// The pid of our running server, from its pid file or, when that is stale or
     /// gone, from whoever holds its port, as long as it runs in our directory.
@@ -64,11 +66,13 @@ trait Service {
     }
 }
 
+/// The shared test services, under [`paths::services`]: fast, not durable.
 fn all() -> [Box<dyn Service>; 3] {
+    let base = paths::services();
     [
-        Box::new(postgres::Postgres),
-        Box::new(redis::Redis),
-        Box::new(kafka::Kafka),
+        Box::new(postgres::Postgres::shared(&base)),
+        Box::new(redis::Redis::shared(&base)),
+        Box::new(kafka::Kafka::shared(&base)),
     ]
 }
 
@@ -135,7 +139,8 @@ pub fn up_reporting() -> Result<Vec<&'static str>> {
     Ok(names)
 }
 
-fn wait_ready(service: &dyn Service) -> Result<()> {
+/// Waits until `service` serves clients, within its start timeout.
+pub(crate) fn wait_ready(service: &dyn Service) -> Result<()> {
     let started = Instant::now();
     let deadline = started + service.start_timeout();
     loop {
@@ -178,16 +183,16 @@ fn log_tail(service: &dyn Service) -> String {
 
 /// Which of a (not running) service's ports others hold, and by whom, with advice;
 /// ports held by the same listener are named together.
-fn taken_ports(service: &dyn Service) -> Option<String> {
+pub(crate) fn taken_ports(service: &dyn Service) -> Option<String> {
     let mut held: Vec<(Vec<u16>, Listener)> = Vec::new();
     for port in service.ports() {
-        let listener = ports::listener(*port);
+        let listener = ports::listener(port);
         if listener == Listener::Free {
             continue;
         }
         match held.iter_mut().find(|(_, other)| *other == listener) {
-            Some((ports, _)) => ports.push(*port),
-            None => held.push((vec![*port], listener)),
+            Some((ports, _)) => ports.push(port),
+            None => held.push((vec![port], listener)),
         }
     }
     let lines: Vec<String> = held

@@ -34,6 +34,10 @@ pub const TEMPLATE: &[(&str, &[&str])] = &[
     ("expected telemetry (generated)", &["## Expected telemetry"]),
     ("deployment: locally and on Kubernetes", &["## Run it"]),
     ("performance", &["## Performance"]),
+    (
+        "guarantees: what an acknowledged write means, what each failure loses, the chaos figures",
+        &["## Guarantees"],
+    ),
     ("limits", &["## Limits"]),
 ];
 
@@ -216,7 +220,8 @@ mod tests {
 
     const COMPLETE: &str = "# x\n## Architecture\n```mermaid\nflowchart LR\n```\n## Endpoints\n\
         ## Configuration\n## Faults and what OBI shows\n## What OBI shows, and caveats\n\
-        ## Expected telemetry\n<!-- BEGIN GENERATED samples from the telemetry-check fixture -->\n## Run it\n## Performance\n## Limits\n";
+        ## Expected telemetry\n<!-- BEGIN GENERATED samples from the telemetry-check fixture -->\n## Run it\n## Performance\n\
+        ## Guarantees\n## Limits\n";
 
     #[test]
     fn every_app_page_follows_the_template_and_every_link_resolves() {

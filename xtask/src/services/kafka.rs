@@ -1,5 +1,8 @@
-//! Kafka on 127.0.0.1:9092: a single KRaft node that is broker and controller
-//! (controller listener on 9093), run from the jars `cargo xtask tools` resolved.
+//! Kafka on 127.0.0.1 (9092 for the shared test broker): a single KRaft node that is
+//! broker and controller (controller listener on 9093), run from the jars
+//! `cargo xtask tools` resolved. Its durability settings are the chart's: neither
+//! sets `log.flush.*`, so an acknowledged record is in the OS page cache, which a
+//! killed broker process does not take with it.
 
 use std::fs;
 use std::net::{SocketAddr, TcpStream};
@@ -11,9 +14,9 @@ use anyhow::{Context, Result, bail};
 use super::{Service, process};
 use crate::{cmd, tools};
 
-/// The clients' port.
+/// The clients' port of the shared test broker.
 pub const PORT: u16 = 9092;
-/// The KRaft controller's port.
+/// The shared broker's KRaft controller port.
 pub const CONTROLLER_PORT: u16 = 9093;
 /// Fixed, so that a data directory formatted once is valid for every start
 /// (22 characters of URL-safe base64: the 16 bytes "obi-examples-kaf").
@@ -21,21 +24,43 @@ const CLUSTER_ID: &str = "b2JpLWV4YW1wbGVzLWthZg";
 /// The log line that says the broker and controller are both up.
 const STARTED: &str = "Kafka Server started";
 
-/// Our Kafka broker.
-#[derive(Debug)]
-pub struct Kafka;
+/// A Kafka broker of ours.
+#[derive(Debug, Clone)]
+pub struct Kafka {
+    /// The clients' port.
+    pub port: u16,
+    /// The KRaft controller's port.
+    pub controller_port: u16,
+    /// Where its directory `kafka/` goes.
+    pub base: PathBuf,
+}
+
+impl Kafka {
+    /// The shared test broker: ports 9092 and 9093.
+    pub fn shared(base: &Path) -> Self {
+        Self {
+            port: PORT,
+            controller_port: CONTROLLER_PORT,
+            base: base.to_owned(),
+        }
+    }
+}
 
 impl Service for Kafka {
     fn name(&self) -> &'static str {
         "kafka"
     }
 
-    fn ports(&self) -> &'static [u16] {
-        &[PORT, CONTROLLER_PORT]
+    fn ports(&self) -> Vec<u16> {
+        vec![self.port, self.controller_port]
     }
 
-    fn url(&self) -> &'static str {
-        "127.0.0.1:9092"
+    fn url(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.base.join(self.name())
     }
 
     fn pid_file_pid(&self) -> Option<u32> {
@@ -55,7 +80,10 @@ impl Service for Kafka {
         let data = dir.join("data");
         fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
         let properties = dir.join("server.properties");
-        fs::write(&properties, render_properties(&data))?;
+        fs::write(
+            &properties,
+            render_properties(&data, self.port, self.controller_port),
+        )?;
         let log4j = dir.join("log4j2.yaml");
         fs::write(&log4j, LOG4J)?;
 
@@ -105,7 +133,7 @@ impl Service for Kafka {
             bail!("the broker (pid {pid}) exited");
         }
         let log = fs::read_to_string(self.log()).unwrap_or_default();
-        let addr = SocketAddr::from(([127, 0, 0, 1], PORT));
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         Ok(log.contains(STARTED)
             && TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok())
     }
@@ -126,7 +154,7 @@ impl Service for Kafka {
 }
 
 /// `java` with the broker's classpath and logging, run in the service directory.
-fn java(libs: &Path, log4j: &Path, dir: &Path) -> std::process::Command {
+pub(crate) fn java(libs: &Path, log4j: &Path, dir: &Path) -> std::process::Command {
     let mut java = cmd::new("java");
     java.current_dir(dir)
         .arg("-Djava.awt.headless=true")
@@ -136,15 +164,15 @@ fn java(libs: &Path, log4j: &Path, dir: &Path) -> std::process::Command {
     java
 }
 
-fn render_properties(data: &Path) -> String {
+fn render_properties(data: &Path, port: u16, controller_port: u16) -> String {
     format!(
         "\
 # Written by `cargo xtask services up` (xtask/src/services/kafka.rs): edits are overwritten.
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:{CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:{PORT},CONTROLLER://127.0.0.1:{CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:{PORT}
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -188,7 +216,11 @@ mod tests {
 
     #[test]
     fn the_node_is_broker_and_controller_on_loopback() {
-        let properties = render_properties(Path::new("/repo/target/services/kafka/data"));
+        let properties = render_properties(
+            Path::new("/repo/target/services/kafka/data"),
+            PORT,
+            CONTROLLER_PORT,
+        );
         assert!(properties.contains("\nprocess.roles=broker,controller\n"));
         assert!(properties.contains("\ncontroller.quorum.voters=1@127.0.0.1:9093\n"));
         assert!(
@@ -201,7 +233,7 @@ mod tests {
 
     #[test]
     fn internal_topics_fit_a_single_node() {
-        let properties = render_properties(Path::new("/data"));
+        let properties = render_properties(Path::new("/data"), PORT, CONTROLLER_PORT);
         for key in [
             "offsets.topic.replication.factor",
             "transaction.state.log.replication.factor",

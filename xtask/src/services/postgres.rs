@@ -1,6 +1,6 @@
-//! PostgreSQL on 127.0.0.1:5432: Debian's server binaries, our own cluster in
-//! `target/services/postgres/data`, run as the `postgres` system user (the server
-//! refuses to run as root), password `postgres` over TCP.
+//! PostgreSQL on 127.0.0.1 (5432 for the shared test server): Debian's server
+//! binaries, our own cluster in `<base>/postgres/data`, run as the `postgres` system
+//! user (the server refuses to run as root), password `postgres` over TCP.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
@@ -13,28 +13,54 @@ use anyhow::{Context, Result, bail};
 use super::{Service, process};
 use crate::cmd;
 
-/// The clients' port.
+/// The clients' port of the shared test server.
 pub const PORT: u16 = 5432;
 /// Where Debian installs each major version's server binaries.
 const DEBIAN_LIB: &str = "/usr/lib/postgresql";
 /// The system user that owns the cluster.
 const USER: &str = "postgres";
 
-/// Our PostgreSQL server.
-#[derive(Debug)]
-pub struct Postgres;
+/// A PostgreSQL server of ours.
+#[derive(Debug, Clone)]
+pub struct Postgres {
+    /// The clients' port.
+    pub port: u16,
+    /// Where its directory `postgres/` goes.
+    pub base: PathBuf,
+    /// Whether commits survive a crash (`fsync`, `synchronous_commit` and
+    /// `full_page_writes` on, as in the chart's official image).
+    pub durable: bool,
+}
+
+impl Postgres {
+    /// The shared test server: port 5432, durability traded for speed.
+    pub fn shared(base: &Path) -> Self {
+        Self {
+            port: PORT,
+            base: base.to_owned(),
+            durable: false,
+        }
+    }
+}
 
 impl Service for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
     }
 
-    fn ports(&self) -> &'static [u16] {
-        &[PORT]
+    fn ports(&self) -> Vec<u16> {
+        vec![self.port]
     }
 
-    fn url(&self) -> &'static str {
-        "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres:postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.base.join(self.name())
     }
 
     fn pid_file_pid(&self) -> Option<u32> {
@@ -83,7 +109,11 @@ impl Service for Postgres {
                 dir.display()
             );
         }
-        write_owned(&data.join("obi-examples.conf"), &render_config(), &user)?;
+        write_owned(
+            &data.join("obi-examples.conf"),
+            &render_config(self.port, self.durable),
+            &user,
+        )?;
         write_owned(&data.join("pg_hba.conf"), HBA, &user)?;
         let main_config = data.join("postgresql.conf");
         let main = fs::read_to_string(&main_config)?;
@@ -107,7 +137,15 @@ impl Service for Postgres {
         }
         let bin = bin_dir()?;
         let accepting = cmd::new(bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &PORT.to_string(), "-t", "1"])
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-t",
+                "1",
+            ])
             .status()?
             .success();
         if !accepting {
@@ -179,12 +217,29 @@ fn init(
 const INCLUDE: &str = "include 'obi-examples.conf'";
 
 /// Our settings, included at the end of `postgresql.conf` so that they win.
-fn render_config() -> String {
+fn render_config(port: u16, durable: bool) -> String {
+    let durability = if durable {
+        "\
+# Durable, as the chart's official image runs (PostgreSQL's defaults): a commit is
+# acknowledged once its WAL is flushed to disk.
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+"
+    } else {
+        "\
+# Disposable test data: durability traded for speed (never for a durability claim:
+# `cargo xtask chaos` runs its own durable server).
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+"
+    };
     format!(
         "\
 # Written by `cargo xtask services up` (xtask/src/services/postgres.rs): edits are overwritten.
 listen_addresses = '127.0.0.1'
-port = {PORT}
+port = {port}
 # No Unix socket: clients use TCP, and a socket path under a deep checkout can
 # exceed the 107-byte limit.
 unix_socket_directories = ''
@@ -195,11 +250,7 @@ shared_buffers = 128MB
 password_encryption = 'scram-sha-256'
 timezone = 'UTC'
 log_timezone = 'UTC'
-# Disposable test data: durability traded for speed.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-"
+{durability}"
     )
 }
 
@@ -305,12 +356,31 @@ mod tests {
 
     #[test]
     fn the_config_listens_on_loopback_without_tls() {
-        let config = render_config();
+        let config = render_config(PORT, false);
         assert!(config.contains("\nlisten_addresses = '127.0.0.1'\n"));
         assert!(config.contains("\nport = 5432\n"));
         assert!(config.contains("\nssl = off\n"));
         assert!(config.contains("\nmax_connections = 200\n"));
         assert!(config.contains("\nunix_socket_directories = ''\n"));
+    }
+
+    #[test]
+    fn only_the_durable_config_flushes_commits() {
+        let fast = render_config(PORT, false);
+        assert!(fast.contains("\nfsync = off\n"));
+        assert!(fast.contains("\nsynchronous_commit = off\n"));
+        let durable = render_config(15432, true);
+        assert!(durable.contains("\nport = 15432\n"));
+        for setting in ["fsync", "synchronous_commit", "full_page_writes"] {
+            assert!(
+                durable.contains(&format!("\n{setting} = on\n")),
+                "{setting}"
+            );
+            assert!(
+                !durable.contains(&format!("\n{setting} = off\n")),
+                "{setting}"
+            );
+        }
     }
 
     #[test]

@@ -84,6 +84,32 @@ pub fn signal(target: i64, signal: &str) -> Result<()> {
     Ok(())
 }
 
+/// Reaps `pid` if it is an exited child of this process: a zombie still holds its
+/// pid, which PostgreSQL's lock file check takes for a live postmaster. A pid that
+/// is not our child is left alone.
+pub fn reap(pid: u32) {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG);
+}
+
+/// The pids whose parent is `pid`.
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(all) = procfs::process::all_processes() else {
+        return Vec::new();
+    };
+    all.flatten()
+        .filter_map(|process| {
+            let stat = process.stat().ok()?;
+            (u32::try_from(stat.ppid).ok()? == pid).then(|| u32::try_from(stat.pid).ok())?
+        })
+        .collect()
+}
+
 /// Waits until `pid` has exited, for at most `timeout`.
 pub fn wait_exit(pid: u32, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
@@ -135,5 +161,19 @@ mod tests {
         // Not reaped yet: the child is a zombie until `wait`, which must not count.
         assert!(wait_exit(pid, Duration::from_secs(5)));
         child.wait().unwrap();
+    }
+
+    #[test]
+    fn a_killed_child_is_found_among_our_children_and_reaped() {
+        let child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        drop(child);
+        assert!(children(std::process::id()).contains(&pid));
+        signal(i64::from(pid), "KILL").unwrap();
+        assert!(wait_exit(pid, Duration::from_secs(5)));
+        // A zombie until reaped: its /proc entry is still there.
+        assert!(process(pid).is_some());
+        reap(pid);
+        assert!(process(pid).is_none());
     }
 }

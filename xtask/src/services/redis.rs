@@ -1,5 +1,7 @@
-//! Redis on 127.0.0.1:6379: Debian's `redis-server` with our configuration, no
-//! password, no persistence (tests use unique key prefixes and need no restore).
+//! Redis on 127.0.0.1 (6379 for the shared test server): Debian's `redis-server`
+//! with our configuration, no password; the shared server keeps no data (tests use
+//! unique key prefixes and need no restore), a chaos server runs either persistence
+//! mode the chart ships.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -12,24 +14,57 @@ use anyhow::{Context, Result, bail};
 use super::{Service, process};
 use crate::cmd;
 
-/// The clients' port.
+/// The clients' port of the shared test server.
 pub const PORT: u16 = 6379;
 
-/// Our Redis server.
-#[derive(Debug)]
-pub struct Redis;
+/// What Redis keeps across a restart: the chart's two modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// No snapshot and no append-only file: the chart's default
+    /// (`redis.persistence.enabled: false`); a restart starts empty.
+    None,
+    /// The append-only file with Redis's default `appendfsync everysec`, what the
+    /// chart runs with `redis.persistence.enabled: true` (`--appendonly yes`).
+    AppendOnly,
+}
+
+/// A Redis server of ours.
+#[derive(Debug, Clone)]
+pub struct Redis {
+    /// The clients' port.
+    pub port: u16,
+    /// Where its directory `redis/` goes.
+    pub base: PathBuf,
+    /// What survives a restart.
+    pub persistence: Persistence,
+}
+
+impl Redis {
+    /// The shared test server: port 6379, no persistence.
+    pub fn shared(base: &Path) -> Self {
+        Self {
+            port: PORT,
+            base: base.to_owned(),
+            persistence: Persistence::None,
+        }
+    }
+}
 
 impl Service for Redis {
     fn name(&self) -> &'static str {
         "redis"
     }
 
-    fn ports(&self) -> &'static [u16] {
-        &[PORT]
+    fn ports(&self) -> Vec<u16> {
+        vec![self.port]
     }
 
-    fn url(&self) -> &'static str {
-        "redis://127.0.0.1:6379"
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.base.join(self.name())
     }
 
     fn pid_file_pid(&self) -> Option<u32> {
@@ -43,7 +78,7 @@ impl Service for Redis {
         let dir = self.dir();
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let config = dir.join("redis.conf");
-        fs::write(&config, render_config(&dir))
+        fs::write(&config, render_config(&dir, self.port, self.persistence))
             .with_context(|| format!("cannot write {}", config.display()))?;
         // In the foreground under our own pid file: Redis's `daemonize` would fork
         // away from the pid we can watch while it starts.
@@ -61,7 +96,7 @@ impl Service for Redis {
         {
             bail!("redis-server (pid {pid}) exited");
         }
-        Ok(ping().unwrap_or(false))
+        Ok(ping(self.port).unwrap_or(false))
     }
 
     fn start_timeout(&self) -> Duration {
@@ -79,8 +114,8 @@ impl Service for Redis {
 
 /// `PING` answered by `+PONG`: Redis accepts commands (a bare TCP accept comes
 /// earlier, while it may still be loading).
-fn ping() -> Result<bool> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], PORT));
+fn ping(port: u16) -> Result<bool> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(300))?;
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;
     stream.write_all(b"PING\r\n")?;
@@ -89,22 +124,36 @@ fn ping() -> Result<bool> {
     Ok(reply[..read].starts_with(b"+PONG"))
 }
 
-fn render_config(dir: &Path) -> String {
+fn render_config(dir: &Path, port: u16, persistence: Persistence) -> String {
+    let persistence = match persistence {
+        Persistence::None => {
+            "\
+# No snapshots and no AOF: test data is disposable, and a fork per save would
+# disturb benchmarks.
+save \"\"
+appendonly no
+"
+        }
+        Persistence::AppendOnly => {
+            "\
+# As the chart with persistence enabled: the append-only file, fsynced every
+# second (Redis's default), snapshots at Redis's default intervals.
+appendonly yes
+appendfsync everysec
+"
+        }
+    };
     format!(
         "\
 # Written by `cargo xtask services up` (xtask/src/services/redis.rs): edits are overwritten.
 bind 127.0.0.1
-port {PORT}
+port {port}
 protected-mode yes
 daemonize no
 # Logs go to standard output, which xtask appends to redis.log.
 logfile \"\"
 dir \"{dir}\"
-# No snapshots and no AOF: test data is disposable, and a fork per save would
-# disturb benchmarks.
-save \"\"
-appendonly no
-",
+{persistence}",
         dir = dir.display()
     )
 }
@@ -115,12 +164,26 @@ mod tests {
 
     #[test]
     fn the_config_listens_on_loopback_only_and_keeps_no_data() {
-        let config = render_config(Path::new("/repo/target/services/redis"));
+        let config = render_config(
+            Path::new("/repo/target/services/redis"),
+            PORT,
+            Persistence::None,
+        );
         assert!(config.contains("\nbind 127.0.0.1\n"));
         assert!(config.contains("\nport 6379\n"));
         assert!(config.contains("\ndir \"/repo/target/services/redis\"\n"));
         assert!(config.contains("\nsave \"\"\n"));
         assert!(config.contains("\ndaemonize no\n"));
         assert!(!config.contains("requirepass"));
+        assert!(config.contains("\nappendonly no\n"));
+    }
+
+    #[test]
+    fn the_append_only_mode_writes_the_aof_every_second() {
+        let config = render_config(Path::new("/chaos/redis"), 16379, Persistence::AppendOnly);
+        assert!(config.contains("\nport 16379\n"));
+        assert!(config.contains("\nappendonly yes\n"));
+        assert!(config.contains("\nappendfsync everysec\n"));
+        assert!(!config.contains("save \"\""));
     }
 }
