@@ -3,7 +3,7 @@
 //! only its own ([`Errors`]).
 
 use poem::http::StatusCode;
-use service_kit::problem::{Documented, DocumentedError, Problem};
+use service_kit::problem::{Documented, DocumentedError, FieldProblem, Problem};
 
 use crate::origin::OriginError;
 use crate::store::StoreError;
@@ -19,6 +19,9 @@ pub enum ApiError {
         /// What was wrong.
         detail: String,
     },
+    /// Invalid fields, each named.
+    #[error("invalid request")]
+    Invalid(Vec<FieldProblem>),
     /// Missing, unknown or expired credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -55,6 +58,7 @@ impl DocumentedError for ApiError {
         (401, "Missing, unknown or expired session."),
         (404, "No such resource."),
         (415, "The body is not `application/json`."),
+        (422, "Invalid fields, each named in `errors`."),
         (502, "The origin failed."),
         (503, "Redis is unavailable; retry later."),
     ];
@@ -64,6 +68,7 @@ impl DocumentedError for ApiError {
             Self::BadRequest { slug, detail } => {
                 Problem::new(StatusCode::BAD_REQUEST, slug, "Bad request").with_detail(detail)
             }
+            Self::Invalid(errors) => Problem::validation(&errors),
             Self::Unauthorized(detail) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
                     .with_detail(detail)
