@@ -201,6 +201,8 @@ impl ProductsApi {
         q: Query<Option<String>>,
         /// Only products in stock (true) or out of stock (false).
         in_stock: Query<Option<bool>>,
+        /// Only these SKUs (repeat for several: `sku=A&sku=B`), e.g. the lines of a cart.
+        sku: Query<Vec<String>>,
     ) -> Result<Json<ProductPage>, ListErrors> {
         let limit = limit
             .0
@@ -236,6 +238,7 @@ impl ProductsApi {
             max_price: max_price.0,
             query: q.0,
             in_stock: in_stock.0,
+            skus: sku.0,
         };
         let page = self.state.store.list(&filter, after, limit as usize);
         Ok(Json(ProductPage {
