@@ -101,6 +101,10 @@ ENTRYPOINT ["/app/redis-cache"]
 FROM runtime AS app-kafka-streaming
 EXPOSE 8083
 ENTRYPOINT ["/app/kafka-streaming"]
+
+FROM runtime AS app-checkout
+EXPOSE 8084
+ENTRYPOINT ["/app/checkout"]
 # END GENERATED
 
 # The helm-test payload: runs its checks and exits; it serves nothing.

@@ -118,6 +118,9 @@ pub struct GrpcHop {
     /// Lifetime of a reservation.
     #[serde(with = "humantime_serde")]
     pub reservation_ttl: Duration,
+    /// Age at which the client's connection is replaced by a fresh one.
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age: Duration,
 }
 
 #[cfg(test)]

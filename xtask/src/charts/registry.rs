@@ -353,6 +353,7 @@ mod tests {
             label: "the journey across all five",
             enabled: false,
             summary: "the journey",
+            calls: &["http-rest-api"],
         }
     }
 

@@ -1,9 +1,14 @@
 //! Hop 2, grpc-microservice over unary gRPC (h2c): `inventory.v1.Inventory/Reserve`
 //! per cart line, and `Release` to give a reservation back when the checkout fails
 //! after it (the compensation). Each call is bounded by `hops.inventory.timeout`.
+//! The client (one HTTP/2 connection) is replaced once `max_connection_age` old, so
+//! that an OBI started after checkout sees a connection set up, and the method
+//! names on it, within minutes (obi-telemetry.md: a connection opened before OBI
+//! shows `*` for its methods).
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use poem_grpc::{ClientConfig, Code, Request, Status};
 
@@ -22,10 +27,12 @@ pub struct Held {
     pub quantity: i32,
 }
 
-/// grpc-microservice's inventory.
+/// grpc-microservice's inventory. Cheap to clone.
 #[derive(Clone)]
 pub struct InventoryClient {
-    client: Generated,
+    url: Arc<str>,
+    current: Arc<Mutex<(Generated, Instant)>>,
+    max_age: Duration,
     timeout: Duration,
     ttl_ms: u32,
 }
@@ -41,9 +48,10 @@ impl std::fmt::Debug for InventoryClient {
 impl InventoryClient {
     /// A client for `hop` (nothing connects before the first call).
     pub fn new(hop: &GrpcHop) -> anyhow::Result<Self> {
-        let config = ClientConfig::builder().uri(hop.url.as_str()).build()?;
         Ok(Self {
-            client: Generated::new(config),
+            current: Arc::new(Mutex::new((connect(&hop.url)?, Instant::now()))),
+            url: hop.url.as_str().into(),
+            max_age: hop.max_connection_age,
             timeout: hop.timeout,
             ttl_ms: u32::try_from(hop.reservation_ttl.as_millis()).unwrap_or(u32::MAX),
         })
@@ -59,7 +67,7 @@ impl InventoryClient {
             ttl_ms: self.ttl_ms,
         });
         let reservation = self
-            .bounded(self.client.reserve(request))
+            .bounded(self.client().reserve(request))
             .await?
             .into_inner();
         Ok(Held {
@@ -74,11 +82,25 @@ impl InventoryClient {
         let request = Request::new(ReleaseRequest {
             reservation_id: held.id.clone(),
         });
-        match self.bounded(self.client.release(request)).await {
+        match self.bounded(self.client().release(request)).await {
             Ok(_) => Ok(()),
             Err(HopError::Refused { status: 404, .. }) => Ok(()),
             Err(err) => Err(err),
         }
+    }
+
+    /// The client to call with: the current one, or a fresh one (a new connection)
+    /// once the current one is `max_age` old; calls still on the old one finish.
+    fn client(&self) -> Generated {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.1.elapsed() >= self.max_age {
+            tracing::debug!(max_age = ?self.max_age, "recycling the inventory connection");
+            match connect(&self.url) {
+                Ok(client) => *current = (client, Instant::now()),
+                Err(err) => tracing::warn!(error = %err, "cannot recycle the inventory client"),
+            }
+        }
+        current.0.clone()
     }
 
     /// `call` within the hop's timeout, its status mapped.
@@ -95,6 +117,11 @@ impl InventoryClient {
             Ok(Err(status)) => Err(mapped(&status)),
         }
     }
+}
+
+/// A client of `url` (nothing connects before its first call).
+fn connect(url: &str) -> anyhow::Result<Generated> {
+    Ok(Generated::new(ClientConfig::builder().uri(url).build()?))
 }
 
 /// A gRPC status as a hop error: the statuses about this request are refusals.

@@ -51,3 +51,23 @@ async fn a_checkout_crosses_all_five_apps() {
     assert_eq!(event["payload"]["order_id"], order_id);
     shop.wait_processed(1).await;
 }
+
+#[tokio::test]
+async fn the_inventory_connection_is_replaced_once_old() {
+    let shop = crate::helpers::shop_with(|settings| {
+        settings.hops.inventory.max_connection_age = Duration::ZERO;
+    })
+    .await;
+    let seeded = shop.seed(&[("A", 10, 1)]).await;
+    for key in ["recycle-1", "recycle-2"] {
+        assert_eq!(
+            shop.checkout(&seeded, key).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert!(
+        shop.proxies.inventory.opened() >= 2,
+        "each checkout on a fresh connection: {} opened",
+        shop.proxies.inventory.opened()
+    );
+}

@@ -1,4 +1,4 @@
-//! OBI-shaped telemetry for the five apps, as /work/shared/obi-telemetry.md (kept
+//! OBI-shaped telemetry for the six apps, as /work/shared/obi-telemetry.md (kept
 //! in the repo as docs/telemetry-checks.md's reference) lists it: metric and label
 //! names, span names, kinds and attributes. Label values come from the apps' own
 //! sources where they exist (OpenAPI routes, proto RPCs, migration tables), so a
@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod checkout;
 mod kafka;
 
 /// A histogram (OBI's metrics are all histograms) or a gauge (`target_info`).
@@ -62,12 +63,13 @@ pub struct Telemetry {
 /// How many traces each template becomes.
 pub const COPIES: usize = 3;
 pub const NAMESPACE: &str = "obi-examples";
-pub const APPS: [&str; 5] = [
+pub const APPS: [&str; 6] = [
     "http-rest-api",
     "grpc-microservice",
     "sql-application",
     "redis-cache",
     "kafka-streaming",
+    "checkout",
 ];
 
 impl Telemetry {
@@ -99,6 +101,7 @@ fn port(app: &str) -> u16 {
         "sql-application" => 8081,
         "redis-cache" => 8082,
         "kafka-streaming" => 8083,
+        "checkout" => 8084,
         _ => 50051,
     }
 }
@@ -414,6 +417,7 @@ fn backend_calls(t: &mut Telemetry, app: &str, method: &str, route: &str) -> Vec
         }
         // One produce request per POST; the topic series come from kafka::traffic.
         "kafka-streaming" if method == "POST" => kafka::api_calls(app),
+        "checkout" => checkout::calls(t, app),
         _ => Vec::new(),
     }
 }
