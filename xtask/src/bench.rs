@@ -23,7 +23,7 @@ mod kafka_streaming;
 mod redis_cache;
 mod report;
 mod sql_application;
-mod wrk;
+pub(crate) mod wrk;
 
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,13 +7,15 @@
 //!
 //! 1. generated files (k6 library and dashboard copies, app-chart schemas,
 //!    `values/obi.yaml`, what `apps.toml` generates) match their sources
-//!    ([`generated`]), and each app's own files agree with `apps.toml` ([`registry`]);
+//!    ([`generated`]), each app's own files agree with `apps.toml` ([`registry`]),
+//!    and every install of OBI in the docs and workflows uses the pinned version
+//!    ([`obi_pin`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
 //! 4. `helm template` of the same (and of the umbrella with each `values/` profile),
 //!    then kubeconform `-strict` against pinned
-//!    Kubernetes schemas ([`kubeconform`]), the restricted-PSS policy ([`pss`]) and the
+//!    Kubernetes schemas ([`kubeconform`]), the pod rules beyond restricted PSS ([`pss`]) and the
 //!    golden renders under `charts/<chart>/tests/golden/` ([`golden`]);
 //! 5. values behaviour, each chart's helm-unittest suites under `tests/`: a
 //!    mistyped key fails naming it, global image overrides reach our images only
@@ -30,6 +32,7 @@ mod helm;
 mod inventory;
 mod k6_scripts;
 mod kubeconform;
+mod obi_pin;
 mod obi_routes;
 
 pub use obi_routes::standalone_section as obi_standalone_routes;
@@ -83,6 +86,7 @@ pub fn check() -> Result<()> {
     report.step("apps registry", || {
         registry::check(&crate::apps::ALL, &charts)
     });
+    report.step("OBI pin", obi_pin::check);
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {
@@ -104,7 +108,9 @@ pub fn check() -> Result<()> {
             Ok(problems)
         });
         report.step("kubeconform -strict", || kubeconform::validate(&renders));
-        report.step("restricted PSS policy", || Ok(pss::check_renders(&renders)));
+        report.step("pod rules beyond restricted PSS", || {
+            Ok(pss::check_renders(&renders))
+        });
         report.step("golden renders", || golden::check(&renders, &charts));
         report.step("helm-unittest suites", || unittest::run(&charts));
         report.step("helm-docs", || docs::check(&charts));

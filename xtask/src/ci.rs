@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{charts, cmd, k6, lint, services, tools};
+use crate::{charts, cluster, cmd, images, k6, lint, services, tools};
 
 /// Runs the gate; fails when any step failed.
 pub fn run() -> Result<()> {
@@ -39,8 +39,19 @@ pub fn run() -> Result<()> {
         cargo_test(cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]))
     });
     gate.step("charts", charts::check);
+    gate.tests("charts in a cluster", || {
+        cluster::gate().map(|tally| Counts {
+            passed: tally.passed,
+            failed: tally.failed,
+        })
+    });
     gate.step("k6", k6::check);
     gate.step("workflows, Dockerfile", lint::check);
+    // Built from the Dockerfile and run as the charts run them, where podman works.
+    match images::usable() {
+        Ok(()) => gate.step("images", images::gate),
+        Err(why) => gate.skip("images", &format!("{why:#}")),
+    }
     gate.finish()
 }
 
@@ -65,6 +76,13 @@ impl Gate {
                 failed: 0,
             })
         });
+    }
+
+    /// A step that cannot run on this machine: shown in the table, not counted.
+    fn skip(&mut self, name: &str, why: &str) {
+        eprintln!("\n==> {name}: skipped ({why})");
+        self.rows
+            .push((name.to_owned(), "skip", Duration::ZERO, why.to_owned()));
     }
 
     /// A step that reports how many tests passed and failed.
@@ -208,5 +226,15 @@ mod tests {
         });
         assert_eq!((gate.passed, gate.failed), (6, 3));
         assert!(gate.finish().is_err());
+    }
+
+    #[test]
+    fn a_skipped_step_is_listed_but_neither_passes_nor_fails() {
+        let mut gate = Gate::default();
+        gate.step("good", || Ok(()));
+        gate.skip("images", "`podman` is not installed");
+        assert_eq!((gate.passed, gate.failed), (1, 0));
+        assert_eq!(gate.rows[1].1, "skip");
+        assert!(gate.finish().is_ok());
     }
 }

@@ -7,10 +7,12 @@ mod apps;
 mod bench;
 mod charts;
 mod ci;
+mod cluster;
 mod cmd;
 mod coverage;
 mod demo;
 mod http;
+mod images;
 mod k6;
 mod lint;
 mod paths;
@@ -29,11 +31,16 @@ cargo xtask <command>
   services up|down|status
                         real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
   charts check|generate the offline chart gate / regenerate what it checks for drift
+  cluster up|down|status|gate
+                        a real kube-apiserver with kwok nodes on 127.0.0.1:6443;
+                        `gate` runs the helm lifecycle of every chart against it
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   k6                    type-check every k6 script, run each app's smoke profile
   demo                  run every app with k6 smoke load, then wait for Ctrl-C
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
+  images build|check|load [image ...]
+                        container images with podman: build, run as the charts do, load into kind
   coverage [crate ...]  line coverage of the apps and the kit (cargo-llvm-cov)
   help                  this text
 ";
@@ -51,9 +58,11 @@ fn run() -> Result<()> {
     match args.as_slice() {
         ["tools"] => tools::install(),
         ["services", action] => services::run(action),
+        ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
         ["demo"] => demo::run(),
         ["k6"] => k6::check(),
+        ["images", rest @ ..] => images::run(rest),
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),

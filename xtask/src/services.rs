@@ -9,7 +9,7 @@
 mod kafka;
 pub(crate) mod ports;
 mod postgres;
-mod process;
+pub(crate) mod process;
 mod redis;
 
 use std::path::PathBuf;

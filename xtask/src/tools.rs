@@ -1,6 +1,7 @@
 //! `cargo xtask tools`: installs everything the gate needs, pinned and idempotent.
 //!
-//! One installer per package source (Debian, Go, Maven, PyPI, npm). Each checks a
+//! One installer per package source (Debian, Go, Maven, PyPI, npm; the Kubernetes
+//! control plane is Go too, but patched before it builds). Each checks a
 //! stamp or the package database first, so a warm run installs nothing and takes
 //! seconds; a pin changed in these files re-installs exactly that tool. Binaries
 //! land in [`paths::tools_bin`], outside the checkout, so fresh clones reuse them.
@@ -9,9 +10,10 @@ mod apt;
 mod go;
 pub mod jaeger;
 pub mod kafka;
+pub mod kubernetes;
 mod npm;
 mod python;
-mod stamp;
+pub(crate) mod stamp;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -56,9 +58,10 @@ pub fn install() -> Result<()> {
         stamps: stamp::Stamps::load(&stamps_file()),
         rows: Vec::new(),
     };
-    let steps: [(&str, Step); 5] = [
+    let steps: [(&str, Step); 6] = [
         ("Debian packages", apt::ensure),
         ("Go tools", go::ensure),
+        ("Kubernetes control plane", kubernetes::ensure),
         ("Kafka broker jars", kafka::ensure),
         ("Python tools", python::ensure),
         ("npm packages", npm::ensure),

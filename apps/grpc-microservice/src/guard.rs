@@ -3,6 +3,11 @@
 //! (DEADLINE_EXCEEDED), and the kit's fault model (`x-fault-*` headers, latency,
 //! error statuses mapped to gRPC codes, `deadline_storm`). Everything it refuses is
 //! a proper gRPC status, never an HTTP error page. Health and reflection pass through.
+//!
+//! The deadline is the caller's timeout minus `grpc.deadline_margin`: answered at
+//! the caller's own deadline, the status races the caller's cancellation
+//! (RST_STREAM), and a call cancelled before any response HEADERS leaves the caller
+//! without a status and OBI without a span.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,15 +35,23 @@ pub struct Guard {
     faults: Faults,
     slots: Arc<Semaphore>,
     storm_delay: Duration,
+    deadline_margin: Duration,
 }
 
 impl Guard {
-    /// A guard admitting `max_in_flight` inventory calls at once.
-    pub fn new(faults: Faults, max_in_flight: usize, storm_delay: Duration) -> Self {
+    /// A guard admitting `max_in_flight` inventory calls at once and answering
+    /// DEADLINE_EXCEEDED `deadline_margin` before a caller's deadline.
+    pub fn new(
+        faults: Faults,
+        max_in_flight: usize,
+        storm_delay: Duration,
+        deadline_margin: Duration,
+    ) -> Self {
         Self {
             faults,
             slots: Arc::new(Semaphore::new(max_in_flight)),
             storm_delay,
+            deadline_margin,
         }
     }
 }
@@ -80,7 +93,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_timeout)
-            .map(|timeout| started + timeout);
+            .map(|timeout| started + answer_within(timeout, self.guard.deadline_margin));
         let requested = match headers::parse(req.headers(), &self.guard.faults) {
             Ok(requested) => requested,
             Err(err) => return Ok(status(Code::InvalidArgument, &err.to_string())),
@@ -155,6 +168,13 @@ fn percent_encode(message: &str) -> String {
     out
 }
 
+/// How long the server works on a call with `timeout` before it answers
+/// DEADLINE_EXCEEDED: `margin` less, but never less than half the timeout (a
+/// 100 ms caller still gets 50 ms of work).
+pub fn answer_within(timeout: Duration, margin: Duration) -> Duration {
+    timeout - margin.min(timeout / 2)
+}
+
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit (H, M, S, m, u, n).
 pub fn parse_timeout(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -189,6 +209,23 @@ mod tests {
         assert_eq!(parse_timeout("10x"), None);
         assert_eq!(parse_timeout("m"), None);
         assert_eq!(parse_timeout("123456789S"), None);
+    }
+
+    #[test]
+    fn the_answer_comes_a_margin_before_the_deadline_but_after_half_of_it() {
+        let margin = Duration::from_millis(50);
+        assert_eq!(
+            answer_within(Duration::from_secs(1), margin),
+            Duration::from_millis(950)
+        );
+        assert_eq!(
+            answer_within(Duration::from_millis(60), margin),
+            Duration::from_millis(30)
+        );
+        assert_eq!(
+            answer_within(Duration::from_secs(1), Duration::ZERO),
+            Duration::from_secs(1)
+        );
     }
 
     #[test]

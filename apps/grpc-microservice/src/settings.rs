@@ -42,6 +42,11 @@ pub struct GrpcSettings {
     /// Extra time of each inventory RPC under `faults.deadline_storm`.
     #[serde(with = "humantime_serde")]
     pub storm_delay: Duration,
+    /// How long before the caller's `grpc-timeout` passes the server answers
+    /// DEADLINE_EXCEEDED (at most half the timeout), so that the answer is on the
+    /// wire before the caller gives up and cancels the stream.
+    #[serde(with = "humantime_serde")]
+    pub deadline_margin: Duration,
 }
 
 /// `inventory.*`.
@@ -79,6 +84,7 @@ mod tests {
         assert_eq!(settings.inventory.seed_skus, 1000);
         assert!(settings.faults.scenarios.contains_key("deadline_storm"));
         assert!(settings.faults.scenarios.contains_key("stalled_stream"));
+        assert_eq!(settings.grpc.deadline_margin, Duration::from_millis(50));
     }
 
     #[test]

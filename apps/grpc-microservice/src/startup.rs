@@ -54,6 +54,7 @@ pub async fn build(settings: Settings, shutdown: Shutdown) -> anyhow::Result<App
             faults.clone(),
             settings.grpc.max_in_flight,
             settings.grpc.storm_delay,
+            settings.grpc.deadline_margin,
         ));
     tracing::info!(
         skus = settings.inventory.seed_skus,

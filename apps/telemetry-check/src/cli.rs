@@ -11,7 +11,7 @@ use crate::jaeger::Jaeger;
 use crate::prometheus::Prometheus;
 use crate::report::{EXIT_USAGE, Report};
 use crate::run::{self, Config, ZeroCodeMode};
-use crate::spec::{self, Spec};
+use crate::spec::{self, LoadOptions, Spec};
 use crate::tempo::Tempo;
 use crate::traces::Traces;
 
@@ -56,9 +56,17 @@ pub struct Args {
     /// Longest wait for one backend answer.
     #[arg(long, env = "TELEMETRY_CHECK_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
-    /// Fault scenarios to check as well (comma-separated); specs of other faults are left out.
+    /// Fault scenarios to check as well (comma-separated); specs of other faults are
+    /// left out, and expectations they invalidate (`unless_faults`) are skipped.
     #[arg(long, env = "TELEMETRY_CHECK_FAULTS", value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// The chart's fault settings as JSON (its `faults` values), for `${faults.*}` in specs.
+    #[arg(long, env = "TELEMETRY_CHECK_FAULT_SETTINGS")]
+    pub fault_settings: Option<String>,
+    /// OBI's metric export interval (`otel_metrics_export.interval`): every range
+    /// window of a spec must span four of them. OBI's default, 60s, unless known.
+    #[arg(long, env = "TELEMETRY_CHECK_EXPORT_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub export_interval: Duration,
     /// Label selector of the release's pods for the zero-code check
     /// (default `app.kubernetes.io/name=<app>`).
     #[arg(long, env = "TELEMETRY_CHECK_POD_SELECTOR")]
@@ -89,13 +97,10 @@ impl Args {
     /// The specs this run covers: the app's (when given), without fault specs
     /// except the selected faults.
     pub fn load_specs(&self) -> Result<Vec<Spec>, UsageError> {
-        let all = spec::load_all(&self.specs).map_err(|err| UsageError(err.to_string()))?;
-        let faults: Vec<&str> = self
-            .faults
-            .iter()
-            .map(|f| f.trim())
-            .filter(|f| !f.is_empty())
-            .collect();
+        let all = spec::load_all(&self.specs, &self.load_options()?)
+            .map_err(|err| UsageError(err.to_string()))?;
+        let faults = self.active_faults();
+        let faults: Vec<&str> = faults.iter().map(String::as_str).collect();
         let chosen: Vec<Spec> = all
             .into_iter()
             .filter(|spec| self.app.as_ref().is_none_or(|app| &spec.app == app))
@@ -129,7 +134,47 @@ impl Args {
                 )));
             }
         }
+        if let Some(spec) = chosen.iter().find(|spec| !spec.unresolved.is_empty()) {
+            return Err(UsageError(format!(
+                "{}: {} needs the chart's fault settings (TELEMETRY_CHECK_FAULT_SETTINGS)",
+                spec.file.display(),
+                spec.unresolved.join(", ")
+            )));
+        }
         Ok(chosen)
+    }
+
+    /// The faults named on the command line, trimmed, without empty entries.
+    pub fn active_faults(&self) -> Vec<String> {
+        self.faults
+            .iter()
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect()
+    }
+
+    /// How specs are loaded: the lint's export interval and the fault settings.
+    pub fn load_options(&self) -> Result<LoadOptions, UsageError> {
+        if self.export_interval.is_zero() {
+            return Err(UsageError("--export-interval must be above zero".into()));
+        }
+        let fault_settings = match self
+            .fault_settings
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+        {
+            None => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|err| {
+                UsageError(format!(
+                    "--fault-settings (TELEMETRY_CHECK_FAULT_SETTINGS) is not JSON: {err}"
+                ))
+            })?),
+        };
+        Ok(LoadOptions {
+            export_interval: self.export_interval,
+            fault_settings,
+        })
     }
 
     /// The run configuration these arguments describe.
@@ -168,6 +213,7 @@ impl Args {
             timeout: self.timeout,
             interval: self.interval,
             namespace: self.namespace.clone().filter(|n| !n.trim().is_empty()),
+            active_faults: self.active_faults(),
             zero_code: match self.zero_code {
                 ZeroCode::Off => ZeroCodeMode::Off,
                 ZeroCode::Auto => ZeroCodeMode::Auto {

@@ -1,19 +1,20 @@
 //! Runs every expectation of the loaded specs against the backends, each polled
 //! until it passes or the one shared deadline comes, all concurrently; then the
 //! zero-code check. Total runtime stays below `timeout` plus one request timeout.
+//! An expectation that an active fault invalidates (`unless_faults`) is skipped.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 
+use crate::attempt::{self, Attempt};
 use crate::backend::BackendError;
 use crate::kube::{self, InCluster};
 use crate::prometheus::Prometheus;
 use crate::report::{Outcome, Report, Verdict};
-use crate::spans;
-use crate::spec::{Check, Expectation, MetricCheck, ShapeCheck, SpanCheck, Spec};
-use crate::traces::{Traces, Window};
+use crate::spec::{Check, Expectation, Spec};
+use crate::traces::Traces;
 
 /// Everything a run needs besides the specs.
 #[derive(Debug, Clone)]
@@ -26,7 +27,20 @@ pub struct Config {
     pub interval: Duration,
     /// Substituted for `${namespace}` in metric queries.
     pub namespace: Option<String>,
+    /// Faults switched on: expectations they invalidate are skipped.
+    pub active_faults: Vec<String>,
     pub zero_code: ZeroCodeMode,
+}
+
+impl Config {
+    /// The active fault that invalidates `expectation`, if any.
+    fn invalidating_fault<'a>(&self, expectation: &'a Expectation) -> Option<&'a str> {
+        expectation
+            .unless_faults
+            .iter()
+            .find(|fault| self.active_faults.contains(fault))
+            .map(String::as_str)
+    }
 }
 
 /// Whether and how to run the zero-code check.
@@ -40,38 +54,18 @@ pub enum ZeroCodeMode {
     },
 }
 
-/// One try at an expectation.
-#[derive(Debug)]
-struct Attempt {
-    passed: bool,
-    observed: String,
-    query: String,
-    error: Option<BackendError>,
-}
-
-impl Attempt {
-    fn failed(query: String, error: BackendError) -> Self {
-        Attempt {
-            passed: false,
-            observed: error.to_string(),
-            query,
-            error: Some(error),
-        }
-    }
-}
-
 /// Runs all specs and reports.
 pub async fn run(config: &Config, specs: &[Spec]) -> Report {
     let started = Instant::now();
     let deadline = started + config.timeout;
-    let needs_prometheus = specs
-        .iter()
-        .flat_map(|s| &s.expectations)
-        .any(|e| matches!(e.check, Check::Metric(_)));
-    let needs_traces = specs
-        .iter()
-        .flat_map(|s| &s.expectations)
-        .any(|e| !matches!(e.check, Check::Metric(_)));
+    let to_run = || {
+        specs
+            .iter()
+            .flat_map(|s| &s.expectations)
+            .filter(|e| config.invalidating_fault(e).is_none())
+    };
+    let needs_prometheus = to_run().any(|e| matches!(e.check, Check::Metric(_)));
+    let needs_traces = to_run().any(|e| !matches!(e.check, Check::Metric(_)));
 
     let mut unreachable = Vec::new();
     let mut prometheus_ok = true;
@@ -111,7 +105,19 @@ pub async fn run(config: &Config, specs: &[Spec]) -> Report {
                 _ => traces_ok && config.traces.is_some(),
             };
             let label = label.clone();
+            let invalidated = config.invalidating_fault(expectation);
             tasks.push(async move {
+                if let Some(fault) = invalidated {
+                    return Outcome {
+                        spec: label,
+                        name: expectation.name.clone(),
+                        verdict: Verdict::Skip,
+                        observed: format!(
+                            "skipped: fault {fault:?} is on, which invalidates it (unless_faults)"
+                        ),
+                        query: String::new(),
+                    };
+                }
                 if !backend_ok {
                     return Outcome {
                         spec: label,
@@ -201,143 +207,16 @@ async fn attempt(config: &Config, check: &Check) -> Attempt {
     match check {
         Check::Metric(metric) => {
             let prometheus = config.prometheus.as_ref().expect("checked before polling");
-            metric_attempt(prometheus, metric, config.namespace.as_deref()).await
+            attempt::metric(prometheus, metric, config.namespace.as_deref()).await
         }
         Check::Span(span) => {
             let traces = config.traces.as_ref().expect("checked before polling");
-            span_attempt(traces, span).await
+            attempt::span(traces, span).await
         }
         Check::TraceShape(shape) => {
             let traces = config.traces.as_ref().expect("checked before polling");
-            shape_attempt(traces, shape).await
+            attempt::shape(traces, shape).await
         }
-    }
-}
-
-/// `${namespace}` in a query becomes the configured namespace.
-pub fn expand(query: &str, namespace: Option<&str>) -> Result<String, String> {
-    match namespace {
-        Some(namespace) => Ok(query.replace("${namespace}", namespace)),
-        None if query.contains("${namespace}") => Err(
-            "the query uses ${namespace} but no namespace was given (TELEMETRY_CHECK_NAMESPACE)"
-                .into(),
-        ),
-        None => Ok(query.to_owned()),
-    }
-}
-
-async fn metric_attempt(
-    prometheus: &Prometheus,
-    metric: &MetricCheck,
-    namespace: Option<&str>,
-) -> Attempt {
-    let shown = match &metric.ratio_to {
-        Some(ratio_to) => format!("({}) / ({})", metric.query, ratio_to),
-        None => metric.query.clone(),
-    };
-    let expand = |q: &str| {
-        expand(q, namespace).map_err(|message| BackendError::Rejected {
-            url: prometheus.base().to_owned(),
-            message,
-        })
-    };
-    let query = match expand(&metric.query) {
-        Ok(query) => query,
-        Err(err) => return Attempt::failed(shown, err),
-    };
-    let numerator = match prometheus.query_sum(&query).await {
-        Ok(sample) => sample,
-        Err(err) => return Attempt::failed(shown, err),
-    };
-    let (value, observed) = match &metric.ratio_to {
-        None => (
-            numerator.value,
-            format!("{} ({} series)", number(numerator.value), numerator.series),
-        ),
-        Some(ratio_to) => {
-            let ratio_to = match expand(ratio_to) {
-                Ok(query) => query,
-                Err(err) => return Attempt::failed(shown, err),
-            };
-            let denominator = match prometheus.query_sum(&ratio_to).await {
-                Ok(sample) => sample,
-                Err(err) => return Attempt::failed(shown, err),
-            };
-            let value = if denominator.value == 0.0 {
-                f64::NAN
-            } else {
-                numerator.value / denominator.value
-            };
-            (
-                value,
-                format!(
-                    "{} = {} / {} ({} / {} series)",
-                    number(value),
-                    number(numerator.value),
-                    number(denominator.value),
-                    numerator.series,
-                    denominator.series
-                ),
-            )
-        }
-    };
-    Attempt {
-        passed: metric.compare.holds(value),
-        observed: format!("observed {observed}, expected {}", metric.compare),
-        query: shown,
-        error: None,
-    }
-}
-
-async fn span_attempt(traces: &Traces, span: &SpanCheck) -> Attempt {
-    match traces
-        .count_spans(&span.selector, Window::last(span.window))
-        .await
-    {
-        Ok((count, query)) => Attempt {
-            passed: count >= span.min_count,
-            observed: format!(
-                "observed {count} spans in the last {}, expected >= {}",
-                humantime::format_duration(span.window),
-                span.min_count
-            ),
-            query,
-            error: None,
-        },
-        Err(err) => Attempt::failed(format!("{} {}", traces.kind(), span.selector), err),
-    }
-}
-
-async fn shape_attempt(traces: &Traces, shape: &ShapeCheck) -> Attempt {
-    match traces
-        .traces_with(&shape.server, Window::last(shape.window))
-        .await
-    {
-        Ok((found, query)) => {
-            let result = spans::evaluate_shape(shape, &found);
-            let remote = shape
-                .remote
-                .as_ref()
-                .map(|r| format!(" -> SERVER {r}"))
-                .unwrap_or_default();
-            Attempt {
-                passed: result.passes(shape),
-                observed: format!(
-                    "stitched {}/{} traces ({:.1}%), expected >= {:.1}% of >= {} traces",
-                    result.stitched,
-                    result.traces,
-                    result.share() * 100.0,
-                    shape.min_share * 100.0,
-                    shape.min_traces
-                ),
-                query: format!(
-                    "{query} | shape: SERVER {} -> >= {} CLIENT {}{remote}",
-                    shape.server, shape.min_children, shape.client
-                ),
-                error: None,
-            }
-        }
-        Err(err) => Attempt::failed(format!("{} {}", traces.kind(), shape.server), err),
     }
 }
 
@@ -406,40 +285,4 @@ async fn zero_code(config: &Config) -> Option<Outcome> {
             ),
         )
     })
-}
-
-fn number(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value == value.trunc() && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.4}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_namespace_placeholder_is_filled_or_refused() {
-        assert_eq!(
-            expand("up{ns=\"${namespace}\"}", Some("demo")).unwrap(),
-            "up{ns=\"demo\"}"
-        );
-        assert_eq!(expand("up", None).unwrap(), "up");
-        assert!(
-            expand("up{ns=\"${namespace}\"}", None)
-                .unwrap_err()
-                .contains("TELEMETRY_CHECK_NAMESPACE")
-        );
-    }
-
-    #[test]
-    fn numbers_print_short() {
-        assert_eq!(number(3.0), "3");
-        assert_eq!(number(0.123456), "0.1235");
-        assert_eq!(number(f64::NAN), "NaN");
-    }
 }

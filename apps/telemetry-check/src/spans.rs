@@ -42,6 +42,16 @@ pub fn count_matching(selector: &SpanSelector, spans: &[Span]) -> u64 {
         .count() as u64
 }
 
+/// How many distinct matching spans have no parent: roots of their own traces.
+pub fn count_roots(selector: &SpanSelector, spans: &[Span]) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    spans
+        .iter()
+        .filter(|span| span.parent_span_id.is_empty() && selector.matches(span))
+        .filter(|span| seen.insert((&span.trace_id, &span.span_id)))
+        .count() as u64
+}
+
 /// What a trace-shape check found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShapeResult {
@@ -224,6 +234,14 @@ mod tests {
         let result = evaluate_shape(&shape(true, 1), &[]);
         assert_eq!(result.share(), 0.0);
         assert!(!result.passes(&shape(true, 1)));
+    }
+
+    #[test]
+    fn only_parentless_spans_count_as_roots() {
+        let clients = selector("a", SpanKind::Client);
+        // Span 2 sits under a server span, span 5 is its own trace's root.
+        assert_eq!(count_matching(&clients, &spans()), 2);
+        assert_eq!(count_roots(&clients, &spans()), 1);
     }
 
     #[test]

@@ -1,5 +1,11 @@
 //! Spec files: what OBI must show for one app (or one of its fault scenarios),
-//! parsed and validated with errors that name the file and the field.
+//! parsed, validated and linted with errors that name the file and the field.
+//!
+//! The lint runs at load time, so a spec that could pass on nothing never runs:
+//! every PromQL range window must span [`INTERVALS_PER_WINDOW`] export intervals,
+//! and "no data" may not be hidden behind `or vector(0)` (a spec says
+//! `absent_ok: true` instead, with a denominator or companion query that must
+//! have data).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,9 +16,46 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::compare::Comparison;
+use crate::{placeholders, promql};
 
 /// How far back span and trace expectations look unless a spec says otherwise.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// OBI's default `otel_metrics_export.interval`. telemetry-check cannot read the
+/// OBI configuration, so specs are linted for this longest usual interval unless
+/// told otherwise (`--export-interval`); `values/obi.yaml` sets 15 s, for which
+/// every window that passes here holds too.
+pub const OBI_DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Export intervals a range window must span: with fewer, `rate()` may find a
+/// single sample and return nothing.
+pub const INTERVALS_PER_WINDOW: u32 = 4;
+
+/// What loading needs besides the file: the lint's export interval and the
+/// chart's fault settings for `${faults.*}` placeholders.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The export interval the specs must hold for (OBI pushes metrics this often).
+    pub export_interval: Duration,
+    /// The chart's `faults` values as JSON; `None` leaves placeholders unresolved.
+    pub fault_settings: Option<serde_json::Value>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            export_interval: OBI_DEFAULT_EXPORT_INTERVAL,
+            fault_settings: None,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The shortest range window a query may use.
+    pub fn min_window(&self) -> Duration {
+        self.export_interval * INTERVALS_PER_WINDOW
+    }
+}
 
 /// One validated spec file.
 #[derive(Debug, Clone)]
@@ -22,6 +65,8 @@ pub struct Spec {
     /// The fault scenario the spec belongs to; `None` for normal traffic.
     pub fault: Option<String>,
     pub expectations: Vec<Expectation>,
+    /// `${faults.*}` placeholders left unresolved (no fault settings were given).
+    pub unresolved: Vec<String>,
 }
 
 /// One named assertion.
@@ -29,6 +74,8 @@ pub struct Spec {
 pub struct Expectation {
     pub name: String,
     pub check: Check,
+    /// Faults that invalidate it: while one of them is on, it is skipped.
+    pub unless_faults: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,20 +86,28 @@ pub enum Check {
 }
 
 /// A PromQL instant query (summed over all returned series), optionally divided by
-/// a second one, compared with a threshold.
+/// a second one, compared with a threshold. A query that returns no series fails
+/// as "no data" unless `absent_ok`, which counts it as 0 but then requires
+/// `ratio_to` (or `companion`) to return data: "none of these" only means
+/// something where there was traffic.
 #[derive(Debug, Clone)]
 pub struct MetricCheck {
     pub query: String,
     pub ratio_to: Option<String>,
+    /// A query that must return data for the expectation to be judged at all.
+    pub companion: Option<String>,
+    pub absent_ok: bool,
     pub compare: Comparison,
 }
 
-/// At least `min_count` spans matching `selector` within `window`.
+/// At least `min_count` spans matching `selector` within `window` (with `root`,
+/// only spans without a parent count).
 #[derive(Debug, Clone)]
 pub struct SpanCheck {
     pub selector: SpanSelector,
     pub min_count: u64,
     pub window: Duration,
+    pub root: bool,
 }
 
 /// The share of traces where a SERVER span of one service has CLIENT children
@@ -189,6 +244,12 @@ struct RawMetric {
     compare: String,
     #[serde(default)]
     ratio_to: Option<String>,
+    #[serde(default)]
+    companion: Option<String>,
+    #[serde(default)]
+    absent_ok: bool,
+    #[serde(default)]
+    unless_faults: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +269,10 @@ struct RawSpan {
     min_count: u64,
     #[serde(default)]
     window: Option<String>,
+    #[serde(default)]
+    root: bool,
+    #[serde(default)]
+    unless_faults: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +290,8 @@ struct RawShape {
     min_traces: u64,
     #[serde(default)]
     window: Option<String>,
+    #[serde(default)]
+    unless_faults: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,8 +314,8 @@ fn one() -> u64 {
 // --- loading -----------------------------------------------------------------------
 
 /// Loads every `*.yaml`/`*.yml` file of `paths` (files, or directories read in name
-/// order), validating each.
-pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, SpecError> {
+/// order), validating and linting each.
+pub fn load_all(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<Spec>, SpecError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -267,7 +334,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, SpecError> {
             files.push(path.clone());
         }
     }
-    files.iter().map(|file| load(file)).collect()
+    files.iter().map(|file| load_with(file, options)).collect()
 }
 
 /// Whether a directory entry is a spec file (ConfigMap mounts also hold `..data`
@@ -277,25 +344,41 @@ pub fn is_spec_file(path: &Path) -> bool {
     !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
-/// Loads and validates one spec file.
+/// Loads, validates and lints one spec file with the default options (OBI's
+/// default export interval, placeholders left unresolved).
 pub fn load(file: &Path) -> Result<Spec, SpecError> {
+    load_with(file, &LoadOptions::default())
+}
+
+/// Loads, validates and lints one spec file.
+pub fn load_with(file: &Path, options: &LoadOptions) -> Result<Spec, SpecError> {
     let text = std::fs::read_to_string(file).map_err(|err| SpecError {
         file: file.to_owned(),
         field: "(file)".into(),
         message: format!("cannot read: {err}"),
     })?;
-    parse(file, &text)
+    parse_with(file, &text, options)
 }
 
-/// Parses and validates spec text; `file` names it in errors and gives the fault
-/// scenario when the spec does not (`<app>-<fault>.yaml`).
+/// [`parse_with`] with the default options.
 pub fn parse(file: &Path, text: &str) -> Result<Spec, SpecError> {
+    parse_with(file, text, &LoadOptions::default())
+}
+
+/// Parses, validates and lints spec text; `file` names it in errors and gives the
+/// fault scenario when the spec does not (`<app>-<fault>.yaml`).
+pub fn parse_with(file: &Path, text: &str, options: &LoadOptions) -> Result<Spec, SpecError> {
     let error = |field: String, message: String| SpecError {
         file: file.to_owned(),
         field,
         message,
     };
-    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+    let text = match &options.fault_settings {
+        Some(settings) => placeholders::resolve(text, settings)
+            .map_err(|message| error("(placeholders)".into(), message))?,
+        None => text.to_owned(),
+    };
+    let deserializer = serde_yaml_ng::Deserializer::from_str(&text);
     let raw: RawSpec = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." {
@@ -322,11 +405,21 @@ pub fn parse(file: &Path, text: &str) -> Result<Spec, SpecError> {
     let mut expectations = Vec::new();
     for (index, raw) in raw.expectations.into_iter().enumerate() {
         let at = |field: &str| format!("expectations[{index}].{field}");
-        let expectation = validate(raw, &at).map_err(|(field, message)| error(field, message))?;
+        let expectation =
+            validate(raw, &at, options).map_err(|(field, message)| error(field, message))?;
         if !names.insert(expectation.name.clone()) {
             return Err(error(
                 at("name"),
                 format!("{:?} is used twice in this file", expectation.name),
+            ));
+        }
+        if let Some(own) = fault
+            .as_deref()
+            .filter(|own| expectation.unless_faults.iter().any(|f| f == own))
+        {
+            return Err(error(
+                at("unless_faults"),
+                format!("names this spec's own fault {own:?}, which would skip it always"),
             ));
         }
         expectations.push(expectation);
@@ -336,6 +429,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Spec, SpecError> {
         app: raw.app,
         fault,
         expectations,
+        unresolved: placeholders::find(&text),
     })
 }
 
@@ -350,7 +444,11 @@ fn fault_from_file(file: &Path, app: &str) -> Option<String> {
 
 type FieldError = (String, String);
 
-fn validate(raw: RawExpectation, at: &dyn Fn(&str) -> String) -> Result<Expectation, FieldError> {
+fn validate(
+    raw: RawExpectation,
+    at: &dyn Fn(&str) -> String,
+    options: &LoadOptions,
+) -> Result<Expectation, FieldError> {
     let nonempty = |field: &str, value: &str| {
         if value.trim().is_empty() {
             Err((at(field), "must not be empty".to_owned()))
@@ -358,21 +456,68 @@ fn validate(raw: RawExpectation, at: &dyn Fn(&str) -> String) -> Result<Expectat
             Ok(())
         }
     };
+    let faults = |list: Vec<String>| -> Result<Vec<String>, FieldError> {
+        let mut seen = BTreeSet::new();
+        for (i, fault) in list.iter().enumerate() {
+            if fault.trim().is_empty() {
+                return Err((
+                    at(&format!("unless_faults[{i}]")),
+                    "must not be empty".into(),
+                ));
+            }
+            if !seen.insert(fault) {
+                return Err((
+                    at(&format!("unless_faults[{i}]")),
+                    format!("{fault:?} is listed twice"),
+                ));
+            }
+        }
+        Ok(list)
+    };
     match raw {
         RawExpectation::Metric(raw) => {
             nonempty("name", &raw.name)?;
-            nonempty("query", &raw.query)?;
-            if let Some(ratio_to) = &raw.ratio_to {
-                nonempty("ratio_to", ratio_to)?;
+            let queries = [
+                ("query", Some(&raw.query)),
+                ("ratio_to", raw.ratio_to.as_ref()),
+                ("companion", raw.companion.as_ref()),
+            ];
+            for (field, query) in queries {
+                if let Some(query) = query {
+                    nonempty(field, query)?;
+                    lint_query(query, options).map_err(|message| (at(field), message))?;
+                }
             }
-            let compare = raw.compare.parse().map_err(|err| (at("compare"), err))?;
+            let compare: Comparison = raw.compare.parse().map_err(|err| (at("compare"), err))?;
+            if raw.absent_ok {
+                if raw.ratio_to.is_none() && raw.companion.is_none() {
+                    return Err((
+                        at("absent_ok"),
+                        "needs ratio_to or companion: a query that must return data, so \
+                         that \"none of these\" is told from \"no traffic at all\""
+                            .into(),
+                    ));
+                }
+                if compare.is_lower_bound() {
+                    return Err((
+                        at("absent_ok"),
+                        format!(
+                            "cannot go with {compare}: no data counts as 0, which a lower \
+                             bound never accepts"
+                        ),
+                    ));
+                }
+            }
             Ok(Expectation {
                 name: raw.name,
                 check: Check::Metric(MetricCheck {
                     query: raw.query,
                     ratio_to: raw.ratio_to,
+                    companion: raw.companion,
+                    absent_ok: raw.absent_ok,
                     compare,
                 }),
+                unless_faults: faults(raw.unless_faults)?,
             })
         }
         RawExpectation::Span(raw) => {
@@ -395,7 +540,9 @@ fn validate(raw: RawExpectation, at: &dyn Fn(&str) -> String) -> Result<Expectat
                     selector,
                     min_count: raw.min_count,
                     window: window(raw.window, &at("window"))?,
+                    root: raw.root,
                 }),
+                unless_faults: faults(raw.unless_faults)?,
             })
         }
         RawExpectation::TraceShape(raw) => {
@@ -444,9 +591,44 @@ fn validate(raw: RawExpectation, at: &dyn Fn(&str) -> String) -> Result<Expectat
                     min_traces: raw.min_traces,
                     window: window(raw.window, &at("window"))?,
                 })),
+                unless_faults: faults(raw.unless_faults)?,
             })
         }
     }
+}
+
+/// The load-time lint of one PromQL query: no hidden "no data", and every range
+/// window long enough for the export interval.
+fn lint_query(query: &str, options: &LoadOptions) -> Result<(), String> {
+    if promql::hides_no_data(query) {
+        return Err(
+            "hides \"no data\" behind `or vector(...)`, so it passes on nothing; drop it and \
+             say `absent_ok: true` (with ratio_to or companion) where no series is fine"
+                .into(),
+        );
+    }
+    let min = options.min_window();
+    for (written, length) in promql::windows(query) {
+        match length {
+            None => {
+                return Err(format!(
+                    "{written} is not a Prometheus duration (e.g. [5m])"
+                ));
+            }
+            Some(length) if length < min => {
+                return Err(format!(
+                    "{written} spans less than {INTERVALS_PER_WINDOW} export intervals \
+                     ({INTERVALS_PER_WINDOW} x {} = {}): OBI pushes metrics once per \
+                     interval, so rate() over it may see one sample and return nothing; \
+                     use [5m]",
+                    humantime::format_duration(options.export_interval),
+                    humantime::format_duration(min)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn selector(
@@ -616,6 +798,120 @@ expectations:
             parse_text("app: x\nexpectations:\n  - name: a\n    kind: metric\n    query: up\n")
                 .unwrap_err();
         assert!(err.message.contains("compare"), "{err}");
+    }
+
+    #[test]
+    fn a_window_shorter_than_four_export_intervals_fails_the_lint() {
+        // kafka-streaming-slow_consumer once used [1m]: one sample at OBI's default
+        // 60 s interval, so rate() returned nothing and "< 5.5" passed on nothing.
+        let err = parse_text(&GOOD.replace("[5m]", "[1m]")).unwrap_err();
+        assert_eq!(err.field, "expectations[0].query", "{err}");
+        assert!(
+            err.message
+                .contains("[1m] spans less than 4 export intervals"),
+            "{err}"
+        );
+        assert!(err.message.contains("4m"), "{err}");
+        // With OBI's interval at 15 s (values/obi.yaml), one minute is enough.
+        let options = LoadOptions {
+            export_interval: Duration::from_secs(15),
+            ..LoadOptions::default()
+        };
+        let text = GOOD.replace("[5m]", "[1m]");
+        parse_with(Path::new("x/http-rest-api.yaml"), &text, &options).unwrap();
+    }
+
+    #[test]
+    fn hiding_no_data_behind_or_vector_fails_the_lint() {
+        let text = GOOD.replace("[5m]))", "[5m])) or vector(0)");
+        let err = parse_text(&text).unwrap_err();
+        assert_eq!(err.field, "expectations[0].query", "{err}");
+        assert!(err.message.contains("absent_ok"), "{err}");
+    }
+
+    const ABSENT: &str = r#"
+app: http-rest-api
+expectations:
+  - name: server errors stay rare
+    kind: metric
+    query: sum(rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))
+    ratio_to: sum(rate(http_server_request_duration_seconds_count[5m]))
+    compare: "< 0.02"
+    absent_ok: true
+    unless_faults: [errors]
+"#;
+
+    #[test]
+    fn absent_ok_needs_a_query_that_must_have_data_and_an_upper_bound() {
+        let spec = parse_text(ABSENT).unwrap();
+        let Check::Metric(metric) = &spec.expectations[0].check else {
+            panic!("not a metric")
+        };
+        assert!(metric.absent_ok);
+        assert_eq!(spec.expectations[0].unless_faults, ["errors"]);
+        let without = ABSENT.replace(
+            "    ratio_to: sum(rate(http_server_request_duration_seconds_count[5m]))\n",
+            "",
+        );
+        let err = parse_text(&without).unwrap_err();
+        assert_eq!(err.field, "expectations[0].absent_ok", "{err}");
+        let companion = without.replace(
+            "    absent_ok: true",
+            "    absent_ok: true\n    companion: sum(rate(http_server_request_duration_seconds_count[5m]))",
+        );
+        parse_text(&companion).unwrap();
+        let err = parse_text(&ABSENT.replace("\"< 0.02\"", "\"> 0\"")).unwrap_err();
+        assert!(err.message.contains("lower"), "{err}");
+    }
+
+    #[test]
+    fn a_fault_spec_cannot_skip_itself() {
+        let err = parse(Path::new("d/http-rest-api-errors.yaml"), ABSENT).unwrap_err();
+        assert_eq!(err.field, "expectations[0].unless_faults", "{err}");
+    }
+
+    #[test]
+    fn fault_placeholders_are_filled_from_the_settings_or_reported_unresolved() {
+        let text = GOOD
+            .replace("[5m]))", "[5m])) / ${faults.errors.rate}")
+            .replace(
+                "http.response.status_code: 200",
+                "http.response.status_code: \"${faults.errors.status}\"",
+            );
+        let spec = parse_text(&text).unwrap();
+        assert_eq!(
+            spec.unresolved,
+            ["${faults.errors.rate}", "${faults.errors.status}"]
+        );
+        let options = LoadOptions {
+            fault_settings: Some(serde_json::json!({"errors": {"rate": 0.1, "status": 503}})),
+            ..LoadOptions::default()
+        };
+        let spec = parse_with(Path::new("x/http-rest-api.yaml"), &text, &options).unwrap();
+        assert!(spec.unresolved.is_empty());
+        let Check::Span(span) = &spec.expectations[1].check else {
+            panic!("not a span check")
+        };
+        assert_eq!(span.selector.attributes["http.response.status_code"], "503");
+        let options = LoadOptions {
+            fault_settings: Some(serde_json::json!({})),
+            ..LoadOptions::default()
+        };
+        let err = parse_with(Path::new("x/http-rest-api.yaml"), &text, &options).unwrap_err();
+        assert_eq!(err.field, "(placeholders)");
+    }
+
+    #[test]
+    fn a_root_span_check_parses() {
+        let text = GOOD.replace("    min_count: 1\n", "").replace(
+            "    attributes: { http.response.status_code: 200 }",
+            "    attributes: { http.response.status_code: 200 }\n    root: true",
+        );
+        let spec = parse_text(&text).unwrap();
+        let Check::Span(span) = &spec.expectations[1].check else {
+            panic!("not a span check")
+        };
+        assert!(span.root);
     }
 
     #[test]

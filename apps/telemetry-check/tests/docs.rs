@@ -81,11 +81,23 @@ fn section() -> String {
                         Some(ratio_to) => format!("`{}` / `{}`", m.query, ratio_to),
                         None => format!("`{}`", m.query),
                     };
-                    ("metric", format!("{query} {}", m.compare))
+                    let mut asserts = format!("{query} {}", m.compare);
+                    if let Some(companion) = &m.companion {
+                        write!(asserts, ", with data in `{companion}`").unwrap();
+                    }
+                    if m.absent_ok {
+                        asserts.push_str(" (no series counts as 0)");
+                    }
+                    ("metric", asserts)
                 }
                 Check::Span(s) => (
                     "span",
-                    format!("{} >= {} spans", selector(&s.selector), s.min_count),
+                    format!(
+                        "{} >= {} {}",
+                        selector(&s.selector),
+                        s.min_count,
+                        if s.root { "root spans" } else { "spans" }
+                    ),
                 ),
                 Check::TraceShape(t) => {
                     let remote = t
@@ -104,6 +116,18 @@ fn section() -> String {
                         ),
                     )
                 }
+            };
+            let asserts = if e.unless_faults.is_empty() {
+                asserts
+            } else {
+                format!(
+                    "{asserts}; skipped under {}",
+                    e.unless_faults
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             writeln!(out, "| {} | {kind} | {} |", cell(&e.name), cell(&asserts)).unwrap();
         }

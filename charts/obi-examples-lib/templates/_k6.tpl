@@ -53,7 +53,11 @@ metadata:
     {{- if .Values.load.hook }}
     helm.sh/hook: post-install,post-upgrade
     helm.sh/hook-weight: "10"
-    helm.sh/hook-delete-policy: before-hook-creation
+    # Deleted once it succeeded (Helm never deletes hooks on uninstall, so a kept
+    # Job would outlive the release); Helm prints k6's summary either way, and a
+    # failed Job stays for `kubectl logs`.
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    helm.sh/hook-output-log-policy: hook-succeeded,hook-failed
     {{- end }}
 spec:
   backoffLimit: 0

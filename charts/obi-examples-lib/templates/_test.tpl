@@ -14,7 +14,10 @@ The pod's interface is environment variables (docs/telemetry-checks.md):
   TELEMETRY_CHECK_TRACES_URL    trace query base URL
   TELEMETRY_CHECK_TARGET_URL    the app's in-cluster URL (shown in the report)
   TELEMETRY_CHECK_TIMEOUT       how long to poll before failing
-  TELEMETRY_CHECK_FAULTS        enabled fault scenarios: their specs run too
+  TELEMETRY_CHECK_FAULTS        enabled fault scenarios: their specs run too, and
+                                main-spec expectations they invalidate are skipped
+  TELEMETRY_CHECK_FAULT_SETTINGS  the `faults` values as JSON, for `${faults.*}`
+                                in specs (a fault spec follows what was configured)
   TELEMETRY_CHECK_POD_SELECTOR  the release's pods of this app (zero-code check)
 */}}
 {{- define "obi-examples-lib.testPod" -}}
@@ -93,7 +96,10 @@ metadata:
     {{- include "obi-examples-lib.labels" (dict "ctx" . "component" "test") | nindent 4 }}
   annotations:
     helm.sh/hook: test
-    helm.sh/hook-delete-policy: before-hook-creation
+    # Deleted once it passed, so uninstall leaves nothing behind; Helm prints its
+    # report either way, and a failed pod stays for `kubectl logs`.
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    helm.sh/hook-output-log-policy: hook-succeeded,hook-failed
 spec:
   restartPolicy: Never
   serviceAccountName: {{ $name }}
@@ -125,6 +131,8 @@ spec:
           value: {{ .Values.tests.timeout | quote }}
         - name: TELEMETRY_CHECK_FAULTS
           value: {{ join "," $faults | quote }}
+        - name: TELEMETRY_CHECK_FAULT_SETTINGS
+          value: {{ .Values.faults | default dict | toJson | quote }}
         - name: TELEMETRY_CHECK_POD_SELECTOR
           value: {{ printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s" (include "obi-examples-lib.name" .) .Release.Name | quote }}
         - name: TELEMETRY_CHECK_SPECS

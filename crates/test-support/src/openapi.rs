@@ -13,7 +13,15 @@ pub fn assert_committed(manifest_dir: &str, package: &str, generated: &str) {
             .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
         return;
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    // A missing file is its own error: "out of date" would send the reader to
+    // regenerate a document that is there (e.g. a test binary built in another
+    // checkout and reused from a shared target directory points at that one).
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "cannot read {}: {err}; a new app writes it with `UPDATE_OPENAPI=1 cargo test -p {package} --test api openapi`",
+            path.display()
+        )
+    });
     assert!(
         committed == generated,
         "{} is out of date; run `UPDATE_OPENAPI=1 cargo test -p {package} --test api openapi` and commit it",
@@ -31,6 +39,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("openapi-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("openapi.json"), "{}\n").unwrap();
+        assert_committed(dir.to_str().unwrap(), "some-app", "{\"paths\": {}}\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot read")]
+    fn a_missing_document_is_named_as_missing_not_as_stale() {
+        let dir = std::env::temp_dir().join(format!("openapi-{}", fastrand::u64(..)));
         assert_committed(dir.to_str().unwrap(), "some-app", "{\"paths\": {}}\n");
     }
 

@@ -78,7 +78,7 @@ pub fn render_all(charts: &[Chart]) -> Result<(Vec<Render>, Vec<String>)> {
 }
 
 /// Renders the umbrella with each user-facing profile in `values/` (all but
-/// `obi.yaml`, which is for the OBI chart), so that they stay valid.
+/// `obi*.yaml`, which are for the OBI chart), so that they stay valid.
 fn render_profiles(
     charts: &[Chart],
     renders: &mut Vec<Render>,
@@ -92,7 +92,11 @@ fn render_profiles(
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| p.file_name().is_some_and(|n| n != "obi.yaml"))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with("obi"))
+        })
         .collect();
     files.sort();
     for values in files {

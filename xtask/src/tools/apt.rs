@@ -1,5 +1,6 @@
 //! Debian packages: the servers behind `cargo xtask services`, Prometheus for
-//! the telemetry tier, protoc for poem-grpc's build, and load-test drivers.
+//! the telemetry tier, protoc for poem-grpc's build, load-test drivers, and
+//! podman, runc and mmdebstrap for the container images.
 //!
 //! Versions are the Debian release's (pinned by the release, patched by its
 //! security updates). `apt-get update` runs only when something is missing, and
@@ -27,6 +28,13 @@ const PACKAGES: &[(&str, &str)] = &[
     ("hyperfine", "/usr/bin/hyperfine"),
     // actionlint runs it over the workflows' `run:` scripts.
     ("shellcheck", "/usr/bin/shellcheck"),
+    // `cargo xtask images`: podman with runc (crun fails on these machines'
+    // cgroups), and mmdebstrap for the base images.
+    ("podman", "/usr/bin/podman"),
+    ("runc", "/usr/sbin/runc"),
+    ("mmdebstrap", "/usr/bin/mmdebstrap"),
+    // `cargo xtask cluster up` makes the control plane's certificates with it.
+    ("openssl", "/usr/bin/openssl"),
 ];
 
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).

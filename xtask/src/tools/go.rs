@@ -1,5 +1,5 @@
 //! Go tools (helm, chart-testing, kubeconform, helm-docs, helm-unittest, actionlint,
-//! Jaeger), built from pinned module versions into the tool cache.
+//! Jaeger, syft), built from pinned module versions into the tool cache.
 //!
 //! Not `go install pkg@version`: that first reads the module's whole version list
 //! to look for deprecations, and the module proxy reachable here refuses that list
@@ -34,6 +34,8 @@ struct GoTool {
     /// Requirements of the module that `ldflags` hard-code: (module, version prefix).
     /// Checked before building, so bumping a pin cannot silently keep stale flags.
     requires: &'static [(&'static str, &'static str)],
+    /// Build tags the project's release build sets (`-tags`).
+    tags: &'static [&'static str],
 }
 
 const TOOLS: &[GoTool] = &[
@@ -52,6 +54,7 @@ const TOOLS: &[GoTool] = &[
             "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34",
         ],
         requires: &[("k8s.io/client-go", "v0.34.")],
+        tags: &[],
     },
     GoTool {
         name: "ct",
@@ -60,6 +63,7 @@ const TOOLS: &[GoTool] = &[
         package: "./ct",
         ldflags: &["-X github.com/helm/chart-testing/v3/ct/cmd.Version={version}"],
         requires: &[],
+        tags: &[],
     },
     GoTool {
         name: "kubeconform",
@@ -68,6 +72,7 @@ const TOOLS: &[GoTool] = &[
         package: "./cmd/kubeconform",
         ldflags: &["-X main.version={version}"],
         requires: &[],
+        tags: &[],
     },
     GoTool {
         name: "helm-docs",
@@ -78,6 +83,7 @@ const TOOLS: &[GoTool] = &[
         // release's spelling (no `v`) or the committed READMEs drift.
         ldflags: &["-X main.version={bare}"],
         requires: &[],
+        tags: &[],
     },
     GoTool {
         // The helm plugin's binary (`helm unittest` runs it as `untt`); the gate
@@ -89,6 +95,7 @@ const TOOLS: &[GoTool] = &[
         // As its Makefile (the version of plugin.yaml, no `v`).
         ldflags: &["-X github.com/helm-unittest/helm-unittest/internal/build.version={bare}"],
         requires: &[],
+        tags: &[],
     },
     GoTool {
         name: "actionlint",
@@ -97,6 +104,7 @@ const TOOLS: &[GoTool] = &[
         package: "./cmd/actionlint",
         ldflags: &["-X github.com/rhysd/actionlint.version={version}"],
         requires: &[],
+        tags: &[],
     },
     GoTool {
         name: "jaeger",
@@ -107,6 +115,17 @@ const TOOLS: &[GoTool] = &[
         package: "./cmd/jaeger",
         ldflags: &["-X github.com/jaegertracing/jaeger/internal/version.latestVersion={version}"],
         requires: &[],
+        tags: &[],
+    },
+    GoTool {
+        name: "syft",
+        module: "github.com/anchore/syft",
+        version: "v1.57.2",
+        package: "./cmd/syft",
+        ldflags: &["-X main.version={bare}"],
+        requires: &[],
+        // As its release: the pure-Go OpenPGP (no gpgme, no cgo) and no btrfs driver.
+        tags: &["containers_image_openpgp", "exclude_graphdriver_btrfs"],
     },
 ];
 
@@ -114,12 +133,20 @@ impl GoTool {
     /// Everything that determines the binary: the stamp's value.
     fn recipe(&self) -> String {
         format!(
-            "{}@{} {} -ldflags={}",
+            "{}@{} {} -ldflags={}{}",
             self.module,
             self.version,
             self.package,
-            self.ldflags()
+            self.ldflags(),
+            self.tags_arg()
+                .map(|tags| format!(" {tags}"))
+                .unwrap_or_default()
         )
+    }
+
+    /// `-tags=a,b`, when the tool has build tags.
+    fn tags_arg(&self) -> Option<String> {
+        (!self.tags.is_empty()).then(|| format!("-tags={}", self.tags.join(",")))
     }
 
     fn ldflags(&self) -> String {
@@ -182,6 +209,7 @@ fn build(tool: &GoTool, target: &Path) -> Result<()> {
     cmd::run(
         go(&dir)
             .args(["build", "-trimpath"])
+            .args(tool.tags_arg())
             .arg(format!("-ldflags={}", tool.ldflags()))
             .arg("-o")
             .arg(&partial)
@@ -199,7 +227,7 @@ fn build(tool: &GoTool, target: &Path) -> Result<()> {
 
 /// Fetches `module@version` into the module cache (verified against the checksum
 /// database) and returns its directory.
-fn download(module: &str, version: &str) -> Result<PathBuf> {
+pub(super) fn download(module: &str, version: &str) -> Result<PathBuf> {
     #[derive(Deserialize)]
     struct Download {
         #[serde(rename = "Dir")]
@@ -231,7 +259,7 @@ fn download(module: &str, version: &str) -> Result<PathBuf> {
 }
 
 /// `go` run in `dir`, set up to build the way the projects release.
-fn go(dir: &Path) -> Command {
+pub(super) fn go(dir: &Path) -> Command {
     let mut go = cmd::new("go");
     go.current_dir(dir)
         // Static binaries, as the releases; also no C toolchain needed.
@@ -244,7 +272,7 @@ fn go(dir: &Path) -> Command {
 }
 
 /// The version of `module` in a `go.mod` text's require directives.
-fn required_version<'a>(go_mod: &'a str, module: &str) -> Option<&'a str> {
+pub(super) fn required_version<'a>(go_mod: &'a str, module: &str) -> Option<&'a str> {
     let mut in_block = false;
     for line in go_mod.lines() {
         let line = line.split("//").next().unwrap_or("").trim();
@@ -308,6 +336,20 @@ require (
             helm.ldflags()
                 .contains("-X helm.sh/helm/v3/internal/version.version=v3.19.0")
         );
+    }
+
+    #[test]
+    fn build_tags_are_in_the_recipe_of_the_tools_that_have_them() {
+        let syft = TOOLS.iter().find(|tool| tool.name == "syft").unwrap();
+        assert!(
+            syft.recipe()
+                .ends_with(" -tags=containers_image_openpgp,exclude_graphdriver_btrfs"),
+            "{}",
+            syft.recipe()
+        );
+        // Without tags the recipe is what it was, so no installed tool rebuilds.
+        let helm = TOOLS.iter().find(|tool| tool.name == "helm").unwrap();
+        assert!(!helm.recipe().contains("-tags"), "{}", helm.recipe());
     }
 
     #[test]

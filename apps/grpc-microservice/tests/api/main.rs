@@ -2,6 +2,7 @@
 //! by the generated gRPC client (and plain HTTP for probes and admin). One file per
 //! feature.
 
+mod deadlines;
 mod faults;
 mod health;
 mod helpers;

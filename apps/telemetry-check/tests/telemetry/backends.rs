@@ -26,6 +26,14 @@ impl Running {
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
     }
+
+    /// Stops the process and hands back its working directory (to start again).
+    fn take_dir(mut self) -> TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, placeholder)
+    }
 }
 
 impl Drop for Running {
@@ -59,9 +67,24 @@ pub fn prometheus_binary() -> PathBuf {
     require(path, "prometheus")
 }
 
-/// Jaeger v2 from the tool cache (`cargo xtask tools`), or `JAEGER` when set.
+/// Prometheus's promtool, next to it (or `PROMTOOL` when set).
+pub fn promtool_binary() -> PathBuf {
+    let path = std::env::var_os("PROMTOOL").map_or_else(
+        || prometheus_binary().with_file_name("promtool"),
+        PathBuf::from,
+    );
+    require(path, "promtool")
+}
+
+/// Jaeger v2 from the tool cache, or `JAEGER` when set.
 pub fn jaeger_binary() -> PathBuf {
-    let path = std::env::var_os("JAEGER").map_or_else(
+    cached_tool("jaeger", "JAEGER")
+}
+
+/// A binary `cargo xtask tools` installs into the tool cache
+/// (`$OBI_EXAMPLES_CACHE`, else `~/.cache/obi-examples`), or `$<env>` when set.
+pub fn cached_tool(name: &'static str, env: &str) -> PathBuf {
+    let path = std::env::var_os(env).map_or_else(
         || {
             let cache = std::env::var_os("OBI_EXAMPLES_CACHE").map_or_else(
                 || {
@@ -70,11 +93,11 @@ pub fn jaeger_binary() -> PathBuf {
                 },
                 PathBuf::from,
             );
-            cache.join("tools/bin/jaeger")
+            cache.join("tools/bin").join(name)
         },
         PathBuf::from,
     );
-    require(path, "jaeger")
+    require(path, name)
 }
 
 fn spawn(name: &'static str, binary: &Path, args: &[String], dir: TempDir, port: u16) -> Running {
@@ -95,18 +118,31 @@ fn spawn(name: &'static str, binary: &Path, args: &[String], dir: TempDir, port:
     }
 }
 
-/// Waits until `url` answers 200, or panics with the process log.
-pub async fn wait_ready(process: &mut Running, url: &str) {
+/// Starts of a backend before giving up: a port found free can be taken by
+/// another process before the backend binds it (the machine is shared).
+const ATTEMPTS: usize = 3;
+
+/// Whether a process that exited lost the race for its port.
+fn lost_its_port(process: &Running) -> bool {
+    process.log().contains("address already in use")
+}
+
+/// Waits until `url` answers 200; `Err` with the process log if it exited.
+pub async fn wait_ready(process: &mut Running, url: &str) -> Result<(), String> {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = process.child.try_wait() {
-            panic!("{} exited with {status}:\n{}", process.name, process.log());
+            return Err(format!(
+                "{} exited with {status}:\n{}",
+                process.name,
+                process.log()
+            ));
         }
         if let Ok(response) = http.get(url).send().await
             && response.status().is_success()
         {
-            return;
+            return Ok(());
         }
         assert!(
             Instant::now() < deadline,
@@ -118,33 +154,74 @@ pub async fn wait_ready(process: &mut Running, url: &str) {
     }
 }
 
-/// Prometheus scraping `target` (host:port) every second, labels from the target
-/// kept (`honor_labels`, as OBI's own exporter needs).
-pub async fn start_prometheus(target: &str) -> Running {
+/// Prometheus over the history in `openmetrics` (OpenMetrics text with
+/// timestamps), imported by `promtool tsdb create-blocks-from openmetrics` into
+/// the data directory before Prometheus starts; it scrapes nothing.
+pub async fn start_prometheus(openmetrics: &str) -> Running {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: obi\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
+    let input = dir.path().join("history.om.txt");
+    std::fs::write(&input, openmetrics).expect("history");
+    let data = dir.path().join("data");
+    let imported = tokio::process::Command::new(promtool_binary())
+        .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+        .arg(&input)
+        .arg(&data)
+        .output()
+        .await
+        .expect("promtool runs");
+    assert!(
+        imported.status.success(),
+        "promtool could not import the fixture:\n{}",
+        String::from_utf8_lossy(&imported.stderr)
     );
-    std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
-    let args = vec![
-        format!(
-            "--config.file={}",
-            dir.path().join("prometheus.yml").display()
-        ),
-        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-        "--log.level=warn".into(),
-    ];
-    let mut running = spawn("prometheus", &prometheus_binary(), &args, dir, port);
-    let ready = format!("{}/-/ready", running.url());
-    wait_ready(&mut running, &ready).await;
-    running
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        "global:\n  evaluation_interval: 1s\n",
+    )
+    .expect("config");
+    let mut dir = Some(dir);
+    for attempt in 1..=ATTEMPTS {
+        let port = free_port();
+        let base = dir.as_ref().expect("kept until started").path().to_owned();
+        let args = vec![
+            format!("--config.file={}", base.join("prometheus.yml").display()),
+            format!("--storage.tsdb.path={}", base.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--log.level=warn".into(),
+        ];
+        let mut running = spawn(
+            "prometheus",
+            &prometheus_binary(),
+            &args,
+            dir.take().expect("kept until started"),
+            port,
+        );
+        let ready = format!("{}/-/ready", running.url());
+        match wait_ready(&mut running, &ready).await {
+            Ok(()) => return running,
+            Err(_) if attempt < ATTEMPTS && lost_its_port(&running) => {
+                dir = Some(running.take_dir());
+            }
+            Err(err) => panic!("{err}"),
+        }
+    }
+    unreachable!("the last attempt returns or panics")
 }
 
 /// Jaeger v2 all-in-one with in-memory storage; every listener on its own free
 /// port. Returns the process and its OTLP/HTTP port.
 pub async fn start_jaeger() -> (Running, u16) {
+    for attempt in 1..=ATTEMPTS {
+        match try_start_jaeger().await {
+            Ok(started) => return started,
+            Err((running, _)) if attempt < ATTEMPTS && lost_its_port(&running) => {}
+            Err((_, err)) => panic!("{err}"),
+        }
+    }
+    unreachable!("the last attempt returns or panics")
+}
+
+async fn try_start_jaeger() -> Result<(Running, u16), (Running, String)> {
     let dir = tempfile::tempdir().expect("temp dir");
     let [query, query_grpc, otlp_grpc, otlp_http, health] = [(); 5].map(|()| free_port());
     let config = format!(
@@ -198,7 +275,9 @@ exporters:
     let args = vec!["--config".into(), format!("file:{}", path.display())];
     let mut running = spawn("jaeger", &jaeger_binary(), &args, dir, query);
     let ready = format!("{}/api/v3/services", running.url());
-    wait_ready(&mut running, &ready).await;
+    if let Err(err) = wait_ready(&mut running, &ready).await {
+        return Err((running, err));
+    }
     // The OTLP receiver may start a moment after the query API.
     let otlp = format!("127.0.0.1:{otlp_http}");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -210,5 +289,5 @@ exporters:
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    (running, otlp_http)
+    Ok((running, otlp_http))
 }

@@ -12,7 +12,7 @@ app: http-rest-api
 expectations:
   - name: product reads are counted
     kind: metric
-    query: sum(rate(http_server_request_duration_seconds_count{service_name="http-rest-api", http_route="/api/v1/products/{id}", service_namespace="${namespace}"}[1m]))
+    query: sum(rate(http_server_request_duration_seconds_count{service_name="http-rest-api", http_route="/api/v1/products/{id}", service_namespace="${namespace}"}[5m]))
     compare: "> 0"
   - name: product read spans
     kind: span
@@ -133,4 +133,26 @@ async fn a_fault_without_a_spec_is_refused() {
         text.contains("fault \"latency\" has no spec file"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_window_too_short_for_the_export_interval_exits_2_unless_the_interval_is_shorter() {
+    let short = SPEC.replace("[5m]", "[1m]");
+    let (output, text) = run_binary(&short, &[]).await;
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("expectations[0].query: [1m] spans less than 4 export intervals"),
+        "{text}"
+    );
+    // Told that OBI exports every 15 s, one minute holds four intervals: the lint
+    // passes and the run goes on (to an unreachable backend here).
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let envs = [
+        ("TELEMETRY_CHECK_EXPORT_INTERVAL", "15s".to_owned()),
+        ("TELEMETRY_CHECK_PROMETHEUS_URL", url.clone()),
+        ("TELEMETRY_CHECK_TRACES_URL", url),
+        ("TELEMETRY_CHECK_TIMEOUT", "1s".to_owned()),
+    ];
+    let (output, text) = run_binary(&short, &envs).await;
+    assert_eq!(output.status.code(), Some(3), "{text}");
 }

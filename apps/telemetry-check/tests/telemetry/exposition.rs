@@ -1,145 +1,133 @@
-//! The fixture's metrics endpoint: serves a [`Telemetry`] in the Prometheus text
-//! format, counters growing with time so that `rate()` sees traffic.
+//! The fixture's metrics as a history: OpenMetrics text with a sample of every
+//! series every 30 s over the last minutes, counters growing at the series' rate,
+//! for `promtool tsdb create-blocks-from openmetrics` to turn into a block that
+//! Prometheus loads at start. So `rate(...[5m])` sees five minutes of samples, as
+//! behind an OBI that pushes periodically, and absolute rates are the fixture's
+//! own (a few seconds of scraped samples would make `rate` over five minutes a
+//! fraction of them, and upper bounds vacuous).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::fixture::{Series, Telemetry};
 
-const SECONDS_BUCKETS: [f64; 14] = [
-    0.0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0,
+/// One sample every 30 s: between OBI's 15 s (values/obi.yaml) and its 60 s
+/// default, and few enough that a fixture imports in seconds.
+pub const STEP: Duration = Duration::from_secs(30);
+/// How far back the history reaches: a [5m] window is full when the checks run.
+pub const HISTORY: Duration = Duration::from_secs(6 * 60);
+
+/// OBI's default duration buckets (seconds) and size buckets (bytes).
+const SECONDS_BUCKETS: [f64; 15] = [
+    0.0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 const BYTES_BUCKETS: [f64; 10] = [
     0.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0,
 ];
 
-/// A running metrics endpoint; the server task stops when this drops.
-#[derive(Debug)]
-pub struct MetricsServer {
-    pub addr: String,
-    scrapes: Arc<AtomicU64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl MetricsServer {
-    pub async fn start(telemetry: Telemetry) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr").to_string();
-        let scrapes = Arc::new(AtomicU64::new(0));
-        let counter = scrapes.clone();
-        let started = Instant::now();
-        let telemetry = Arc::new(telemetry);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let telemetry = telemetry.clone();
-                let counter = counter.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 4096];
-                    let _ = stream.read(&mut buf).await;
-                    let body = render(&telemetry, started.elapsed());
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(body.as_bytes()).await;
-                    counter.fetch_add(1, Ordering::SeqCst);
-                });
-            }
-        });
-        MetricsServer {
-            addr,
-            scrapes,
-            task,
-        }
-    }
-
-    /// Waits until Prometheus has scraped `n` more times (so `rate()` has samples).
-    pub async fn wait_scrapes(&self, n: u64) {
-        let target = self.scrapes.load(Ordering::SeqCst) + n;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.scrapes.load(Ordering::SeqCst) < target {
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus did not scrape the fixture within 30s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// The exposition text at `elapsed` since start.
-pub fn render(t: &Telemetry, elapsed: Duration) -> String {
-    let mut by_name: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
+/// The OpenMetrics text of `t`'s series from `end - HISTORY` to `end`.
+pub fn openmetrics(t: &Telemetry, end: SystemTime) -> String {
+    let end = end
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let steps = HISTORY.as_secs() / STEP.as_secs();
+    let times: Vec<u64> = (0..=steps)
+        .map(|i| end - (steps - i) * STEP.as_secs())
+        .collect();
+    // One metric per name and label set: the same series twice (an injected
+    // UNAVAILABLE next to normal traffic's own) is one histogram with both parts.
+    let mut by_name: BTreeMap<&str, BTreeMap<&BTreeMap<String, String>, Vec<&Series>>> =
+        BTreeMap::new();
     for s in &t.series {
-        by_name.entry(&s.name).or_default().push(s);
+        by_name
+            .entry(&s.name)
+            .or_default()
+            .entry(&s.labels)
+            .or_default()
+            .push(s);
     }
-    let seconds = elapsed.as_secs_f64() + 10.0;
     let mut out = String::new();
-    for (name, series) in by_name {
-        let histogram = series[0].histogram;
+    for (name, metrics) in by_name {
+        let histogram = metrics
+            .values()
+            .next()
+            .is_some_and(|parts| parts[0].histogram);
         let _ = writeln!(
             out,
             "# TYPE {name} {}",
             if histogram { "histogram" } else { "gauge" }
         );
-        for s in series {
-            if !histogram {
-                let _ = writeln!(out, "{name}{} {}", labels(&s.labels, None), s.per_second);
-                continue;
+        for (labels_of, parts) in metrics {
+            for (i, time) in times.iter().enumerate() {
+                if !histogram {
+                    let value: f64 = parts.iter().map(|p| p.per_second).sum();
+                    let _ = writeln!(out, "{name}{} {value} {time}", labels(labels_of, None));
+                    continue;
+                }
+                // Counters start at some traffic already served, then grow.
+                let elapsed = (i as f64 + 2.0) * STEP.as_secs_f64();
+                histogram_point(&mut out, name, labels_of, &parts, elapsed, *time);
             }
-            let count = s.per_second * seconds;
-            // 60 % at half the typical value, 30 % at it, 10 % at three times it.
-            let points = [
-                (0.5 * s.typical, 0.6),
-                (s.typical, 0.3),
-                (3.0 * s.typical, 0.1),
-            ];
-            let buckets: &[f64] = if name.ends_with("_bytes") {
-                &BYTES_BUCKETS
-            } else {
-                &SECONDS_BUCKETS
-            };
-            for le in buckets {
-                let share: f64 = points.iter().filter(|(v, _)| v <= le).map(|(_, w)| w).sum();
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{} {}",
-                    labels(&s.labels, Some(&le.to_string())),
-                    count * share
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{name}_bucket{} {count}",
-                labels(&s.labels, Some("+Inf"))
-            );
-            let mean: f64 = points.iter().map(|(v, w)| v * w).sum();
-            let _ = writeln!(
-                out,
-                "{name}_sum{} {}",
-                labels(&s.labels, None),
-                count * mean
-            );
-            let _ = writeln!(out, "{name}_count{} {count}", labels(&s.labels, None));
         }
     }
+    out.push_str("# EOF\n");
     out
+}
+
+/// The buckets, sum and count of one histogram made of `parts`, after `elapsed`
+/// seconds of traffic: each part puts 60 % of its observations at half its typical
+/// value, 30 % at it and 10 % at three times it.
+fn histogram_point(
+    out: &mut String,
+    name: &str,
+    labels_of: &BTreeMap<String, String>,
+    parts: &[&Series],
+    elapsed: f64,
+    time: u64,
+) {
+    let observations: Vec<(f64, f64)> = parts
+        .iter()
+        .flat_map(|s| {
+            let count = s.per_second * elapsed;
+            [
+                (0.5 * s.typical, 0.6 * count),
+                (s.typical, 0.3 * count),
+                (3.0 * s.typical, 0.1 * count),
+            ]
+        })
+        .collect();
+    let buckets: &[f64] = if name.ends_with("_bytes") {
+        &BYTES_BUCKETS
+    } else {
+        &SECONDS_BUCKETS
+    };
+    for le in buckets {
+        let below: f64 = observations
+            .iter()
+            .filter(|(v, _)| v <= le)
+            .map(|(_, n)| n)
+            .sum();
+        let _ = writeln!(
+            out,
+            "{name}_bucket{} {below} {time}",
+            labels(labels_of, Some(&format!("{le:?}")))
+        );
+    }
+    let count: f64 = observations.iter().map(|(_, n)| n).sum();
+    let sum: f64 = observations.iter().map(|(v, n)| v * n).sum();
+    let _ = writeln!(
+        out,
+        "{name}_bucket{} {count} {time}",
+        labels(labels_of, Some("+Inf"))
+    );
+    let _ = writeln!(out, "{name}_sum{} {sum} {time}", labels(labels_of, None));
+    let _ = writeln!(
+        out,
+        "{name}_count{} {count} {time}",
+        labels(labels_of, None)
+    );
 }
 
 fn labels(labels: &BTreeMap<String, String>, le: Option<&str>) -> String {

@@ -2,6 +2,7 @@
 //! OBI-shaped telemetry from a fixture that lives in this test code only.
 
 mod backends;
+mod charts;
 mod cli;
 mod dashboards;
 mod exposition;
@@ -10,3 +11,4 @@ mod mutate;
 mod otlp;
 mod scenario;
 mod specs;
+mod traceql;

@@ -158,7 +158,9 @@ pub fn mutate(
             }
         }
         Check::Span(span) => {
-            let (out, removed) = remove_spans(t, &|s, _| matches_span(&span.selector, s));
+            let (out, removed) = remove_spans(t, &|s, parent| {
+                matches_span(&span.selector, s) && (!span.root || parent.is_none())
+            });
             if removed.is_empty() {
                 return Err("no fixture span matches it".into());
             }
@@ -203,11 +205,7 @@ fn synthesize(t: &Telemetry, sel: &Selector) -> Option<Series> {
         let mut candidates: Vec<String> = if m.op == MOp::Eq {
             vec![m.value.clone()]
         } else {
-            m.value
-                .trim_matches(|c| c == '^' || c == '$' || c == '(' || c == ')')
-                .split('|')
-                .map(str::to_owned)
-                .collect()
+            alternatives(&m.value)
         };
         // A regex read as text: `/api/v1/products/\*.*` -> `/api/v1/products/*`.
         let literal = m
@@ -237,6 +235,46 @@ fn synthesize(t: &Telemetry, sel: &Selector) -> Option<Series> {
     made.per_second = 1000.0;
     made.typical *= 1000.0;
     Some(made)
+}
+
+/// The strings a simple regex spells out: top-level `a|b`, and one group
+/// `prefix(a|b)suffix` each, with `\.` read as `.`.
+fn alternatives(pattern: &str) -> Vec<String> {
+    let pattern = pattern.trim_matches(|c| c == '^' || c == '$');
+    let mut out = Vec::new();
+    for top in split_top_level(pattern) {
+        match (top.find('('), top.rfind(')')) {
+            (Some(open), Some(close)) if open < close => {
+                let (prefix, group, suffix) =
+                    (&top[..open], &top[open + 1..close], &top[close + 1..]);
+                out.extend(
+                    group
+                        .split('|')
+                        .map(|alt| format!("{prefix}{alt}{suffix}").replace("\\.", ".")),
+                );
+            }
+            _ => out.push(top.replace("\\.", ".")),
+        }
+    }
+    out
+}
+
+/// `a|b(c|d)` → `a`, `b(c|d)`.
+fn split_top_level(pattern: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut parts) = (0usize, 0, Vec::new());
+    for (i, c) in pattern.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                parts.push(&pattern[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&pattern[start..]);
+    parts
 }
 
 pub fn matches_span(selector: &SpanSelector, span: &FSpan) -> bool {
@@ -292,8 +330,8 @@ pub fn depends_on(other: &Expectation, touched: &Touched) -> bool {
     match (&other.check, touched) {
         (Check::Metric(metric), Touched::Series(series)) => {
             let mut sels = selectors(&metric.query);
-            if let Some(ratio_to) = &metric.ratio_to {
-                sels.extend(selectors(ratio_to));
+            for other in [&metric.ratio_to, &metric.companion].into_iter().flatten() {
+                sels.extend(selectors(other));
             }
             series.iter().any(|s| sels.iter().any(|sel| sel.matches(s)))
         }

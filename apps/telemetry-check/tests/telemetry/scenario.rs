@@ -1,5 +1,7 @@
 //! A scenario: a fixture loaded into fresh backends, and a run of the library
-//! against them with a short deadline (the data is there before the run starts).
+//! against them. The data is all there before the run starts, so each expectation
+//! gets one attempt (retrying could not change its answer), bounded by a deadline
+//! that only a slow answer on a loaded machine comes near.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use telemetry_check::traces::Traces;
 use tokio::sync::Semaphore;
 
 use crate::backends::{self, Running};
-use crate::exposition::MetricsServer;
+use crate::exposition;
 use crate::fixture::Telemetry;
 
 /// Backend processes at once across all tests (two cores, shared).
@@ -23,22 +25,16 @@ pub fn slots() -> &'static Semaphore {
     SLOTS.get_or_init(|| Semaphore::new(6))
 }
 
-/// A Prometheus that has scraped the fixture at least three times.
+/// A Prometheus holding the fixture's metrics as a history up to now.
 #[derive(Debug)]
 pub struct LoadedPrometheus {
     pub process: Running,
-    _server: MetricsServer,
 }
 
 pub async fn prometheus_with(t: &Telemetry) -> LoadedPrometheus {
-    let server = MetricsServer::start(t.clone()).await;
-    let process = backends::start_prometheus(&server.addr).await;
-    server.wait_scrapes(3).await;
-    // The last scrape is ingested a moment after it is served.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let history = exposition::openmetrics(t, std::time::SystemTime::now());
     LoadedPrometheus {
-        process,
-        _server: server,
+        process: backends::start_prometheus(&history).await,
     }
 }
 
@@ -48,21 +44,50 @@ pub async fn jaeger_with(t: &Telemetry) -> Running {
     process
 }
 
-pub fn config(prometheus: &str, jaeger: &str, timeout: Duration) -> Config {
-    let http = backend::client(Duration::from_secs(10));
+/// A run against these backends with `faults` switched on (expectations they
+/// invalidate skip).
+pub fn config_with_faults(
+    prometheus: &str,
+    jaeger: &str,
+    timeout: Duration,
+    faults: Vec<String>,
+) -> Config {
+    // Generous: the backends share two cores with the rest of the test suite.
+    let http = backend::client(Duration::from_secs(30));
     Config {
         prometheus: Some(Prometheus::new(http.clone(), prometheus)),
         traces: Some(Traces::Jaeger(Jaeger::new(http, jaeger))),
         timeout,
-        interval: Duration::from_millis(500),
+        // As long as the deadline: one attempt per expectation.
+        interval: timeout,
         namespace: Some(crate::fixture::NAMESPACE.into()),
+        active_faults: faults,
         zero_code: ZeroCodeMode::Off,
     }
 }
 
+/// Runs `spec` with its own fault switched on, as the chart would.
 pub async fn check(spec: &Spec, prometheus: &str, jaeger: &str, timeout: Duration) -> Report {
+    check_with_faults(
+        spec,
+        spec.fault.iter().cloned().collect(),
+        prometheus,
+        jaeger,
+        timeout,
+    )
+    .await
+}
+
+/// Runs `spec` with `faults` switched on.
+pub async fn check_with_faults(
+    spec: &Spec,
+    faults: Vec<String>,
+    prometheus: &str,
+    jaeger: &str,
+    timeout: Duration,
+) -> Report {
     run::run(
-        &config(prometheus, jaeger, timeout),
+        &config_with_faults(prometheus, jaeger, timeout, faults),
         std::slice::from_ref(spec),
     )
     .await

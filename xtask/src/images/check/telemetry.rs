@@ -1,0 +1,195 @@
+//! telemetry-check's run: a job, not a server, checked against real backends.
+
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::container::{Started, free_port, render};
+use super::{Row, tail};
+use crate::http::send_json;
+use crate::images::{TELEMETRY_CHECK, pod, podman};
+use crate::{bench, cmd};
+
+/// telemetry-check is a job: `--version`, then the chart's `helm test` Pod against
+/// a real (empty) Prometheus and Jaeger on loopback. With no OBI telemetry there,
+/// every expectation fails: exit code 1 and the report, where an unreachable
+/// backend would be 3 and a bad spec 2.
+pub(super) fn run_telemetry_check(image: &str, work: &Path, row: &mut Row) -> Result<()> {
+    let version = cmd::output(
+        podman::podman()
+            .args(["run", "--rm", "--network", "none", "--read-only"])
+            .args(podman::ulimit_args())
+            .args([image, "--version"]),
+    )?;
+    let expected = format!("telemetry-check {}", env!("CARGO_PKG_VERSION"));
+    if version.trim() != expected {
+        bail!("--version printed {version:?}, not {expected:?}");
+    }
+    let prometheus = Backend::prometheus(&work.join("prometheus"))?;
+    let jaeger = Backend::jaeger(&work.join("jaeger"))?;
+    let docs = render(
+        "http-rest-api",
+        &[
+            format!("global.telemetry.prometheusUrl={}", prometheus.url),
+            "global.telemetry.tracesBackend=jaeger".into(),
+            format!("global.telemetry.tracesUrl={}", jaeger.url),
+            "tests.timeout=10s".into(),
+        ],
+    )?;
+    let spec = pod::test_pod_container(&docs, TELEMETRY_CHECK)?;
+    let started = Instant::now();
+    let running = Started::start(TELEMETRY_CHECK, image, &spec, &work.join("pod"), &[])?;
+    let mut peak = 0;
+    let code = loop {
+        if let Ok(pid) = running.pid()
+            && let Ok(kib) = bench::peak_rss_kib(pid)
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(code) = running.exit_code()? {
+            break code;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("still running after 120s (tests.timeout is 10s)");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (stdout, stderr) = running.logs(TELEMETRY_CHECK)?;
+    if code != 1 || !stdout.contains("-> exit 1") {
+        bail!(
+            "exited with {code} (expected 1: every expectation failed against empty backends):\n{}",
+            tail(&format!("{stdout}{stderr}"), 30)
+        );
+    }
+    row.peak_rss_kib = (peak > 0).then_some(peak);
+    row.ready = Some(started.elapsed());
+    row.note =
+        "--version; helm-test Pod vs empty Prometheus + Jaeger: exit 1, report printed".into();
+    Ok(())
+}
+
+/// Prometheus or Jaeger on free loopback ports, stopped when dropped.
+struct Backend {
+    url: String,
+    child: std::process::Child,
+}
+
+impl Backend {
+    fn prometheus(dir: &Path) -> Result<Self> {
+        fs::create_dir_all(dir)?;
+        let port = free_port()?;
+        let config = dir.join("prometheus.yml");
+        fs::write(
+            &config,
+            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+        )?;
+        let mut command = cmd::new("prometheus");
+        command
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn");
+        Self::spawn(
+            &mut command,
+            dir,
+            format!("http://127.0.0.1:{port}"),
+            "/-/ready",
+        )
+    }
+
+    /// Jaeger v2 with the configuration `cargo xtask tools` wrote, every
+    /// listener moved to a free port (the defaults may be in use).
+    fn jaeger(dir: &Path) -> Result<Self> {
+        fs::create_dir_all(dir)?;
+        let [query, query_grpc, otlp_grpc, otlp_http, health] = [
+            free_port()?,
+            free_port()?,
+            free_port()?,
+            free_port()?,
+            free_port()?,
+        ];
+        let mut command = cmd::new("jaeger");
+        command
+            .arg("--config")
+            .arg(format!(
+                "file:{}",
+                crate::tools::jaeger::config_path().display()
+            ))
+            .arg(format!(
+                "--set=extensions.jaeger_query.http.endpoint=127.0.0.1:{query}"
+            ))
+            .arg(format!(
+                "--set=extensions.jaeger_query.grpc.endpoint=127.0.0.1:{query_grpc}"
+            ))
+            .arg(format!(
+                "--set=receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{otlp_grpc}"
+            ))
+            .arg(format!(
+                "--set=receivers.otlp.protocols.http.endpoint=127.0.0.1:{otlp_http}"
+            ))
+            .arg(format!(
+                "--set=extensions.healthcheckv2.http.endpoint=127.0.0.1:{health}"
+            ))
+            .arg("--set=service.telemetry.metrics.level=none");
+        Self::spawn(
+            &mut command,
+            dir,
+            format!("http://127.0.0.1:{query}"),
+            "/api/services",
+        )
+    }
+
+    fn spawn(
+        command: &mut std::process::Command,
+        dir: &Path,
+        url: String,
+        ready: &str,
+    ) -> Result<Self> {
+        let log = fs::File::create(dir.join("log"))?;
+        let child = command
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "cannot start {:?} (run `cargo xtask tools`)",
+                    command.get_program()
+                )
+            })?;
+        let mut backend = Self { url, child };
+        let started = Instant::now();
+        while send_json("GET", &backend.url, ready, &[], None, 200).is_err() {
+            if let Some(status) = backend.child.try_wait()? {
+                bail!(
+                    "{:?} exited with {status}; see {}",
+                    command.get_program(),
+                    dir.join("log").display()
+                );
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "{} not ready within 60s; see {}",
+                    backend.url,
+                    dir.join("log").display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(backend)
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
