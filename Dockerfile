@@ -85,6 +85,8 @@ ARG APP
 COPY --from=planner /manifests/ ./
 COPY crates/service-kit/ crates/service-kit/
 COPY apps/${APP}/ apps/${APP}/
+# The inventory.v1 proto: grpc-microservice serves it, checkout compiles its client from it.
+COPY apps/grpc-microservice/proto/ apps/grpc-microservice/proto/
 RUN test -n "$APP" || { echo "set --build-arg APP=<crate under apps/>" >&2; exit 1; } \
     && cargo auditable build --release --locked --package "$APP" --bin "$APP" \
     && install -D -m 0755 "target/release/$APP" "/out/$APP"
