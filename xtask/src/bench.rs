@@ -115,6 +115,10 @@ impl K6Workload {
                 format!("{}s", settings.duration.as_secs().max(1)),
             ),
             ("TARGET_URL".to_owned(), self.target_url.clone()),
+            (
+                "FAULT_TOKEN".to_owned(),
+                crate::process::LOCAL_ADMIN_TOKEN.to_owned(),
+            ),
         ];
         env.extend(self.env.iter().cloned());
         let slug: String = self

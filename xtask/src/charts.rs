@@ -9,7 +9,12 @@
 //!    `values/obi.yaml`, what `apps.toml` generates) match their sources
 //!    ([`generated`]), each app's own files agree with `apps.toml` ([`registry`]),
 //!    and every install of OBI in the docs and workflows uses the pinned version
-//!    ([`obi_pin`]);
+//!    ([`obi_pin`]); every `ci/*-values.yaml` names only Secrets, hosts and fault
+//!    specs that the kind job provides ([`ci_values`]); every chart running our
+//!    images has the Cargo version as appVersion ([`versions`]); every fault of
+//!    every catalog has its values key, symptom spec, dashboard panel and guide
+//!    entry ([`scenarios`]); every app page has the template's sections and every
+//!    relative link in the docs resolves ([`app_docs`]);
 //! 2. dashboards use a `${datasource}` variable, never a hard-coded UID ([`dashboards`]);
 //!    k6 scripts parse and import only what their ConfigMap carries ([`k6_scripts`]);
 //! 3. `helm lint --strict` of every chart × every `ci/*-values.yaml` ([`helm`]);
@@ -23,6 +28,8 @@
 //! 6. chart READMEs match helm-docs and every value is documented ([`docs`]);
 //! 7. `ct lint` with `ct.yaml` and `.ct/` ([`ct`]).
 
+mod app_docs;
+mod ci_values;
 mod ct;
 mod dashboards;
 mod docs;
@@ -32,16 +39,18 @@ mod helm;
 mod inventory;
 mod k6_scripts;
 mod kubeconform;
+mod load_guide;
 mod obi_pin;
 mod obi_routes;
 
-pub use obi_routes::standalone_section as obi_standalone_routes;
 mod pss;
 mod registry;
 mod render;
+mod scenarios;
 mod schema;
 mod toolchain;
 mod unittest;
+pub mod versions;
 
 use std::time::Instant;
 
@@ -87,6 +96,10 @@ pub fn check() -> Result<()> {
         registry::check(&crate::apps::ALL, &charts)
     });
     report.step("OBI pin", obi_pin::check);
+    report.step("ci values on kind", || ci_values::check(&charts));
+    report.step("release versions", || versions::check(&charts));
+    report.step("scenario registry", scenarios::check);
+    report.step("docs template and links", app_docs::check);
     report.step("dashboards", dashboards::check);
     report.step("k6 scripts", || k6_scripts::check(&charts));
     let tools_ready = match toolchain::require_all() {

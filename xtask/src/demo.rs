@@ -1,144 +1,91 @@
-//! `cargo xtask demo`: the main job without Kubernetes. Starts the real services and
-//! every app that exists, runs each app's k6 smoke profile, prints what the load
-//! measured and how to attach OBI to these processes, then keeps everything running
-//! until Ctrl-C and stops it cleanly.
+//! `cargo xtask demo`: the project's lab without Kubernetes. The real backing
+//! services and every app, a readiness smoke of all apps at once, then steady k6
+//! load with a live per-app table until Ctrl-C; Prometheus and Jaeger for what OBI
+//! exports, the OBI config to attach with, the charts' telemetry checks run
+//! locally (`demo check`) and the apps' fault scenarios switched from the terminal
+//! (`demo faults`, `demo fault`). See docs/demo.md.
 
-use std::sync::mpsc;
-
-use anyhow::{Context, Result, bail};
-
-use crate::apps::{self, App, Protocol};
-use crate::process::AppProcess;
-use crate::{k6, paths, services};
-
-/// Runs the demo until Ctrl-C or SIGTERM.
-pub fn run() -> Result<()> {
-    let (stop_tx, stop_rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .context("cannot install the Ctrl-C handler")?;
-
-    services::up()?;
-    let apps = apps::existing();
-    if apps.is_empty() {
-        eprintln!("demo: no app exists yet under apps/; only the backing services run");
-    } else {
-        crate::process::build_release(&apps)?;
-    }
-    let dir = paths::target().join("demo");
-    std::fs::create_dir_all(&dir)?;
-
-    let mut running = Vec::new();
-    let outcome = start_and_load(&apps, &dir, &mut running, &stop_rx);
-    if outcome.is_ok() {
-        print_obi_instructions(&apps, &dir)?;
-        eprintln!("\ndemo: running; press Ctrl-C to stop everything");
-        let _ = stop_rx.recv();
-    }
-    eprintln!("\ndemo: stopping");
-    for process in &mut running {
-        process.stop();
-    }
-    services::down()?;
-    eprintln!("demo: stopped cleanly");
-    outcome
+/// `eprintln!` that never panics: with the terminal or a pipe gone (a closed
+/// tmux pane, a killed `| tee`), the shutdown must still run to its end.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
 }
 
-fn start_and_load(
-    apps: &[&'static App],
-    dir: &std::path::Path,
-    running: &mut Vec<AppProcess>,
-    stop: &mpsc::Receiver<()>,
-) -> Result<()> {
-    for app in apps {
-        running.push(AppProcess::start(app, dir)?);
-    }
-    let mut rows = Vec::new();
-    for process in running.iter() {
-        if stop.try_recv().is_ok() {
-            bail!("interrupted");
-        }
-        let script = process.app.k6_script();
-        if !script.is_file() {
-            eprintln!(
-                "demo: {} has no k6 script at {} yet",
-                process.app.name,
-                script.display()
-            );
-            continue;
-        }
-        let run = k6::Run {
-            script,
-            env: vec![
-                ("TARGET_URL".into(), process.app.base_url()),
-                ("K6_PROFILE".into(), "smoke".into()),
-            ],
-            summary: dir.join(format!("{}-smoke.json", process.app.name)),
-            protocol: process.app.protocol,
-        };
-        rows.push((process.app.name, run.execute()?));
-    }
-    if !rows.is_empty() {
-        eprintln!("\napp                  req/s     p50 ms    p99 ms   errors  thresholds");
-        for (name, s) in &rows {
-            eprintln!(
-                "{name:<18} {:>8.1} {:>10.2} {:>9.2} {:>7.2}%  {}",
-                s.rate,
-                s.p50_ms,
-                s.p99_ms,
-                s.error_rate * 100.0,
-                if s.thresholds_ok { "ok" } else { "FAILED" }
-            );
+mod backends;
+mod check;
+mod fault;
+mod group;
+mod lab;
+mod load;
+mod obi;
+mod profile;
+mod promql;
+mod stream;
+mod table;
+
+use anyhow::{Result, bail};
+
+use crate::process::Profile;
+use profile::LoadProfile;
+
+const USAGE: &str = "usage: cargo xtask demo [--profile constant|spike|stress] [--debug]
+       cargo xtask demo check [--app A] [--fault F] [--timeout 1m]
+       cargo xtask demo faults [app]
+       cargo xtask demo fault <app> <fault> on|off [--rate 0.0-1.0]";
+
+/// Dispatches `cargo xtask demo [...]`.
+pub fn run(args: &[&str]) -> Result<()> {
+    match args {
+        ["check", rest @ ..] => check::run(rest),
+        ["faults"] => fault::list(None),
+        ["faults", app] => fault::list(Some(app)),
+        ["fault", rest @ ..] => fault::switch(rest),
+        flags => {
+            let (load, build) = lab_options(flags)?;
+            lab::run(load, build)
         }
     }
-    Ok(())
 }
 
-/// Writes a standalone OBI config for these processes and says how to run OBI.
-fn print_obi_instructions(apps: &[&App], dir: &std::path::Path) -> Result<()> {
-    let ports: Vec<String> = apps.iter().map(|app| app.port.to_string()).collect();
-    let config = dir.join("obi-local.yaml");
-    std::fs::write(&config, obi_local_config(&ports))?;
-    let has_grpc = apps.iter().any(|app| app.protocol == Protocol::Grpc);
-    eprintln!(
-        "\nAttach OBI to these processes (needs Linux >= 5.8 with BTF, and root):\n\
-         \n  sudo OTEL_EBPF_CONFIG_PATH={config} obi\n\
-         \nThe config instruments the apps by their ports ({ports}), names routes from\n\
-         values/obi.yaml's patterns, prints spans on stdout (trace_printer: text) and serves\n\
-         Prometheus metrics on http://127.0.0.1:9400/metrics. Start OBI before the apps, or\n\
-         wait a few minutes: pools recycle, so connections opened earlier become visible.{grpc}",
-        config = config.display(),
-        ports = if ports.is_empty() {
-            "none yet".to_owned()
-        } else {
-            ports.join(",")
-        },
-        grpc = if has_grpc {
-            "\ngRPC calls on connections older than OBI show the method `*`."
-        } else {
-            ""
-        },
-    );
-    Ok(())
+/// `[--profile P] [--debug]`: the load profile and which build of the apps runs
+/// (`--debug`: the one `cargo test` already made, for a quick start while working
+/// on the apps; release by default, as users and `bench` measure).
+fn lab_options(flags: &[&str]) -> Result<(LoadProfile, Profile)> {
+    let mut load = LoadProfile::default();
+    let mut build = Profile::Release;
+    let mut rest = flags.iter();
+    while let Some(flag) = rest.next() {
+        match *flag {
+            "--profile" => match rest.next() {
+                Some(name) => load = name.parse()?,
+                None => bail!("--profile needs a value\n{USAGE}"),
+            },
+            "--debug" => build = Profile::Debug,
+            other => bail!("unknown argument `{other}`\n{USAGE}"),
+        }
+    }
+    Ok((load, build))
 }
 
-fn obi_local_config(ports: &[String]) -> String {
-    let routes = crate::charts::obi_standalone_routes().unwrap_or_else(|err| {
-        eprintln!("demo: no route patterns ({err:#}); OBI will guess routes");
-        "routes:\n  unmatched: heuristic\n".to_owned()
-    });
-    format!(
-        "# Standalone OBI config for `cargo xtask demo` (generated; not committed).\n\
-         discovery:\n  instrument:\n    - open_ports: \"{ports}\"\n\
-         trace_printer: text\n\
-         ebpf:\n  context_propagation: all\n\
-         prometheus_export:\n  port: 9400\n  path: /metrics\n\
-         {routes}",
-        ports = if ports.is_empty() {
-            "8080-8083,50051".to_owned()
-        } else {
-            ports.join(",")
-        },
-    )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lab_defaults_to_gentle_constant_load_on_release_builds() {
+        assert_eq!(
+            lab_options(&[]).unwrap(),
+            (LoadProfile::Constant, Profile::Release)
+        );
+        assert_eq!(
+            lab_options(&["--debug", "--profile", "spike"]).unwrap(),
+            (LoadProfile::Spike, Profile::Debug)
+        );
+        let message = lab_options(&["--profil", "spike"]).unwrap_err().to_string();
+        assert!(message.contains("unknown argument `--profil`"), "{message}");
+        assert!(lab_options(&["--profile"]).is_err());
+    }
 }

@@ -10,7 +10,7 @@ use crate::process::{self, AppProcess, Profile};
 use crate::{cmd, paths};
 
 /// The trend statistics k6 keeps, so that p99 is in the summary.
-const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
+pub(crate) const TREND_STATS: &str = "avg,min,med,max,p(90),p(95),p(99)";
 
 /// One k6 run: a script, its `-e` variables, and where the summary goes.
 #[derive(Debug, Clone)]
@@ -105,6 +105,7 @@ pub fn check() -> Result<()> {
             script: app.k6_script(),
             env: vec![
                 ("TARGET_URL".into(), app.base_url()),
+                ("FAULT_TOKEN".into(), process::LOCAL_ADMIN_TOKEN.into()),
                 ("K6_PROFILE".into(), "smoke".into()),
                 ("LOAD_DURATION".into(), "20s".into()),
             ],

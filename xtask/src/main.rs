@@ -28,15 +28,22 @@ const HELP: &str = "\
 cargo xtask <command>
 
   tools                 install everything the gate needs (idempotent, pinned)
+  tools apt-packages    print the Debian packages `tools` needs (for CI's sudo step)
   services up|down|status
                         real PostgreSQL :5432, Redis :6379, Kafka :9092 on loopback
   charts check|generate the offline chart gate / regenerate what it checks for drift
   cluster up|down|status|gate
                         a real kube-apiserver with kwok nodes on 127.0.0.1:6443;
                         `gate` runs the helm lifecycle of every chart against it
+  release check vX.Y.Z  the tag names the Cargo version, which every app chart's
+                        appVersion (its images' tag) is; prints X.Y.Z
   ci                    the one gate: tools, services, fmt, clippy, tests, charts
   k6                    type-check every k6 script, run each app's smoke profile
-  demo                  run every app with k6 smoke load, then wait for Ctrl-C
+  demo [--profile constant|spike|stress]
+                        every app under steady k6 load with a live table, Prometheus
+                        and Jaeger for OBI, until Ctrl-C (docs/demo.md)
+  demo check|faults|fault <app> <fault> on|off
+                        the charts' telemetry specs locally / list / switch faults
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
   images build|check|load [image ...]
@@ -57,15 +64,20 @@ fn run() -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["tools"] => tools::install(),
+        ["tools", "apt-packages"] => {
+            println!("{}", tools::apt_packages().join(" "));
+            Ok(())
+        }
         ["services", action] => services::run(action),
         ["cluster", action] => cluster::run(action),
         ["ci"] => ci::run(),
-        ["demo"] => demo::run(),
+        ["demo", rest @ ..] => demo::run(rest),
         ["k6"] => k6::check(),
         ["images", rest @ ..] => images::run(rest),
         ["coverage", crates @ ..] => coverage::run(crates),
         ["bench", rest @ ..] => bench::run(rest),
         ["charts", "check"] => charts::check(),
+        ["release", "check", tag] => charts::versions::release_check(tag),
         ["charts", "generate"] => charts::generate(),
         [] | ["help" | "--help" | "-h"] => {
             print!("{HELP}");

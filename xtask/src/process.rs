@@ -2,14 +2,19 @@
 //! start with logs to a file, wait for `/readyz`, stop with SIGTERM so they drain.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use std::os::unix::process::CommandExt;
 
 use crate::apps::App;
 use crate::{ci, paths};
+
+/// The admin token of apps started here, which k6 sends in `x-fault-token`.
+pub const LOCAL_ADMIN_TOKEN: &str = "local-admin-token";
 
 /// A cargo build profile, and where its binaries land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,11 @@ pub fn build_release(apps: &[&App]) -> Result<()> {
 }
 
 fn binary(app: &App, profile: Profile) -> PathBuf {
+    binary_named(app.name, profile)
+}
+
+/// Where cargo puts the `profile` binary `name` (`CARGO_TARGET_DIR` honoured).
+pub fn binary_named(name: &str, profile: Profile) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| paths::root().join("target"))
@@ -46,7 +56,7 @@ fn binary(app: &App, profile: Profile) -> PathBuf {
             Profile::Debug => "debug",
             Profile::Release => "release",
         })
-        .join(app.name)
+        .join(name)
 }
 
 /// A running app process; [`AppProcess::stop`] sends SIGTERM so it drains.
@@ -57,11 +67,6 @@ pub struct AppProcess {
 }
 
 impl AppProcess {
-    /// Starts the release binary of `app` with its log in `dir`, and waits until ready.
-    pub fn start(app: &'static App, dir: &Path) -> Result<Self> {
-        Self::start_built(app, Profile::Release, dir)
-    }
-
     /// Starts the `profile` binary of `app` with its log in `dir`, and waits until ready.
     pub fn start_built(app: &'static App, profile: Profile, dir: &Path) -> Result<Self> {
         Self::start_configured(app, profile, dir, &[])
@@ -74,10 +79,39 @@ impl AppProcess {
         dir: &Path,
         env: &[(&str, &str)],
     ) -> Result<Self> {
+        Self::spawn(app, profile, dir, env, false)
+    }
+
+    /// Like [`AppProcess::start_configured`], in its own process group (a Ctrl-C
+    /// in the terminal does not reach it: the demo stops it itself, after the load).
+    pub fn start_grouped(
+        app: &'static App,
+        profile: Profile,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
+        Self::spawn(app, profile, dir, env, true)
+    }
+
+    fn spawn(
+        app: &'static App,
+        profile: Profile,
+        dir: &Path,
+        env: &[(&str, &str)],
+        own_group: bool,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("{}.log", app.name));
         let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
-        let child = Command::new(binary(app, profile))
+        let mut command = Command::new(binary(app, profile));
+        if own_group {
+            command.process_group(0);
+        }
+        // Fault headers on, behind a known admin token, as the chart's k6 Job has them;
+        // `env` may override both.
+        let child = command
+            .env("APP__FAULTS__HEADERS", "true")
+            .env("APP__ADMIN__TOKEN", LOCAL_ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", app.port.to_string())
@@ -95,7 +129,9 @@ impl AppProcess {
                 log.display()
             )));
         }
-        eprintln!(
+        // Never a panic here (a closed terminal): the caller must get the process.
+        let _ = writeln!(
+            std::io::stderr(),
             "{} ready on {} (log: {})",
             app.name,
             app.base_url(),
@@ -126,6 +162,11 @@ impl AppProcess {
     /// The process id (for RSS sampling).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the process has exited (with its status).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Sends SIGTERM, waits up to 30 s for the drain, then kills.

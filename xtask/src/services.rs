@@ -86,6 +86,12 @@ pub fn run(action: &str) -> Result<()> {
 /// all serve, and prints their URLs. Fails, naming the process, when a port is
 /// held by something that is not ours.
 pub fn up() -> Result<()> {
+    up_reporting().map(|_| ())
+}
+
+/// [`up`], returning the names of the services this call started (the demo stops
+/// only those on exit: services that ran before it, perhaps shared, stay up).
+pub fn up_reporting() -> Result<Vec<&'static str>> {
     let started = Instant::now();
     let services = all();
     // Check every port before starting anything: fail before half a start.
@@ -102,6 +108,7 @@ pub fn up() -> Result<()> {
     }
 
     let mut starting = Vec::new();
+    let mut names = Vec::new();
     for service in &services {
         match service.running() {
             Some(pid) => println!("{}: already running (pid {pid})", service.name()),
@@ -113,6 +120,7 @@ pub fn up() -> Result<()> {
                 );
                 service.start()?;
                 starting.push(service);
+                names.push(service.name());
             }
         }
     }
@@ -124,7 +132,7 @@ pub fn up() -> Result<()> {
     for service in &services {
         println!("  {:<8} {}", service.name(), service.url());
     }
-    Ok(())
+    Ok(names)
 }
 
 fn wait_ready(service: &dyn Service) -> Result<()> {
@@ -235,9 +243,14 @@ fn checkout_of(pid: u32) -> Option<PathBuf> {
 /// Stops our PostgreSQL, Redis and Kafka and waits until they have exited
 /// (killing after a bound); a service that is not running is fine.
 pub fn down() -> Result<()> {
+    down_only(&all().map(|service| service.name()))
+}
+
+/// [`down`] for the services named in `names` only.
+pub fn down_only(names: &[&str]) -> Result<()> {
     let services = all();
     let mut stopping = Vec::new();
-    for service in &services {
+    for service in services.iter().filter(|s| names.contains(&s.name())) {
         match service.running() {
             Some(pid) => {
                 println!("{}: stopping (pid {pid})", service.name());
@@ -263,6 +276,28 @@ pub fn down() -> Result<()> {
         bail!("{}", failures.join("\n"));
     }
     Ok(())
+}
+
+/// The services among `names` that no longer serve clients: (name, why). The
+/// demo watches the services it depends on and says so when one dies.
+pub fn not_serving(names: &[&str]) -> Vec<(&'static str, String)> {
+    all()
+        .iter()
+        .filter(|service| names.contains(&service.name()))
+        .filter_map(|service| match service.ready() {
+            Ok(true) => None,
+            Ok(false) => Some((
+                service.name(),
+                format!("{} does not answer on {}", service.name(), service.url()),
+            )),
+            Err(err) => Some((service.name(), format!("{}: {err:#}", service.name()))),
+        })
+        .collect()
+}
+
+/// The names of the backing services, in start order.
+pub fn names() -> [&'static str; 3] {
+    all().map(|service| service.name())
 }
 
 /// Prints one line per service: running with its pid, stopped, or stopped with

@@ -50,6 +50,16 @@ struct Install {
 /// An installer: adds its rows, consults and records stamps.
 type Step = fn(&mut Install) -> Result<()>;
 
+/// The version `cargo xtask tools` pins the Go tool `name` to.
+pub fn go_tool_pin(name: &str) -> Option<&'static str> {
+    go::pin(name)
+}
+
+/// The Debian packages the gate needs (installed by [`install`] when run as root).
+pub fn apt_packages() -> Vec<&'static str> {
+    apt::package_names()
+}
+
 /// Installs every tool that is missing or whose pin changed, then prints a table
 /// of tool, version and path.
 pub fn install() -> Result<()> {

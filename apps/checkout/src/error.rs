@@ -88,6 +88,7 @@ impl DocumentedError for ApiError {
             409,
             "Out of stock or an unknown SKU (`sku` names the line), the order refused, or a checkout with the key still running; nothing was placed.",
         ),
+        (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
         (
             422,

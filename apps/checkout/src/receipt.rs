@@ -4,6 +4,7 @@
 
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
+use service_kit::input::{Field, IdField};
 use service_kit::problem::FieldProblem;
 
 use crate::hops::catalog::CatalogProduct;
@@ -14,22 +15,19 @@ use crate::hops::orders::Order;
 pub const MAX_KEY: usize = 200;
 
 /// A checkout of the session's cart.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Object)]
 pub struct CheckoutRequest {
-    /// sql-application's id of the customer who pays, positive.
-    pub customer_id: i64,
+    /// sql-application's id of the customer who pays.
+    pub customer_id: Field<IdField>,
 }
 
 impl CheckoutRequest {
-    /// Checks the fields; the problems name each one at fault.
-    pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
-        if self.customer_id <= 0 {
-            return Err(vec![FieldProblem::new(
-                "customer_id",
-                "must be a positive id",
-            )]);
-        }
-        Ok(())
+    /// The customer's id, or the problems naming each field at fault.
+    pub fn validate(self) -> Result<i64, Vec<FieldProblem>> {
+        let mut problems = Vec::new();
+        self.customer_id
+            .check("customer_id", &mut problems)
+            .ok_or(problems)
     }
 }
 
@@ -53,9 +51,11 @@ pub struct ReceiptLine {
     pub product_id: i64,
     /// The SKU.
     pub sku: String,
-    /// The catalog's name; absent when the catalog does not list the SKU.
+    /// The catalog's name; `null` when the catalog does not list the SKU.
+    #[oai(nullable)]
     pub name: Option<String>,
-    /// The catalog's category; absent like `name`.
+    /// The catalog's category; `null` like `name`.
+    #[oai(nullable)]
     pub category: Option<String>,
     /// Units.
     pub quantity: i32,
@@ -162,6 +162,7 @@ impl Record {
 mod tests {
     use super::*;
     use crate::hops::orders::OrderItem;
+    use serde_json::json;
 
     #[test]
     fn keys_are_required_and_visible_ascii_of_at_most_200() {
@@ -173,10 +174,15 @@ mod tests {
     }
 
     #[test]
-    fn a_customer_id_must_be_positive() {
-        let problems = CheckoutRequest { customer_id: 0 }.validate().unwrap_err();
-        assert_eq!(problems[0].field, "customer_id");
-        assert!(CheckoutRequest { customer_id: 7 }.validate().is_ok());
+    fn a_customer_id_must_be_an_id() {
+        let request = |id| CheckoutRequest {
+            customer_id: Field::from_json(id),
+        };
+        for bad in [json!(0), json!(-1), json!("7"), json!(9_007_199_254_740_992_i64)] {
+            let problems = request(bad.clone()).validate().unwrap_err();
+            assert_eq!(problems[0].field, "customer_id", "{bad}");
+        }
+        assert_eq!(request(json!(7)).validate().ok(), Some(7));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
-use service_kit::config::ServerSettings;
+use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
@@ -123,6 +123,117 @@ pub struct GrpcHop {
     pub max_connection_age: Duration,
 }
 
+// Every duration, size and address, range-checked at start-up (exit 2 naming the
+// key): a zero timeout would fail every checkout, a zero pool or TTL would go unseen
+// until load. `startup::build` adds the one cross-key rule (in_progress_ttl against
+// the hops' timeouts).
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+        self.faults.validate(check);
+        let redis = &self.redis;
+        check.not_empty("redis.host", &redis.host);
+        check.range("redis.port", redis.port, 1, u16::MAX);
+        check.range("redis.db", redis.db, 0, 255);
+        check.not_empty("redis.key_prefix", &redis.key_prefix);
+        check.duration(
+            "redis.connect_timeout",
+            redis.connect_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "redis.response_timeout",
+            redis.response_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        let idempotency = &self.idempotency;
+        check.duration("idempotency.ttl", idempotency.ttl, SECOND, 30 * DAY);
+        check.duration(
+            "idempotency.in_progress_ttl",
+            idempotency.in_progress_ttl,
+            SECOND,
+            DAY,
+        );
+        let hops = &self.hops;
+        for (name, hop) in [
+            ("cart", &hops.cart),
+            ("orders", &hops.orders),
+            ("events", &hops.events),
+            ("catalog", &hops.catalog),
+        ] {
+            hop.validate(name, check);
+        }
+        let inventory = &hops.inventory;
+        url(check, "hops.inventory.url", &inventory.url);
+        check.duration(
+            "hops.inventory.timeout",
+            inventory.timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "hops.inventory.reservation_ttl",
+            inventory.reservation_ttl,
+            SECOND,
+            DAY,
+        );
+        check.duration(
+            "hops.inventory.max_connection_age",
+            inventory.max_connection_age,
+            SECOND,
+            DAY,
+        );
+    }
+}
+
+impl HttpHop {
+    fn validate(&self, name: &str, check: &mut Check) {
+        url(check, &format!("hops.{name}.url"), &self.url);
+        check.duration(
+            &format!("hops.{name}.connect_timeout"),
+            self.connect_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            &format!("hops.{name}.timeout"),
+            self.timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.range(
+            &format!("hops.{name}.max_idle_connections"),
+            self.max_idle_connections,
+            0,
+            10_000,
+        );
+        check.duration(
+            &format!("hops.{name}.idle_timeout"),
+            self.idle_timeout,
+            SECOND,
+            DAY,
+        );
+    }
+}
+
+/// A hop's base URL: plaintext HTTP (OBI reads the wire), without a path.
+fn url(check: &mut Check, key: &str, value: &str) {
+    let rest = value
+        .strip_prefix("http://")
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    if rest.is_empty() || rest.contains('/') {
+        check.fail(key, format!("`{value}` is not an http://host:port URL"));
+    }
+}
+
+const MILLISECOND: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +256,30 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("hops.orders.timeoutt"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_out_of_its_range_is_named() {
+        let defaults: Settings =
+            service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
+        Check::run(&defaults).unwrap();
+        for (env, value, key) in [
+            ("APP__HOPS__ORDERS__TIMEOUT", "0s", "hops.orders.timeout"),
+            ("APP__HOPS__CART__URL", "https://cart", "hops.cart.url"),
+            ("APP__HOPS__CATALOG__URL", "http://x:1/api", "hops.catalog.url"),
+            ("APP__HOPS__INVENTORY__TIMEOUT", "0s", "hops.inventory.timeout"),
+            ("APP__IDEMPOTENCY__TTL", "0s", "idempotency.ttl"),
+            ("APP__REDIS__RESPONSE_TIMEOUT", "0s", "redis.response_timeout"),
+            ("APP__SERVER__MAX_BODY_BYTES", "1", "server.max_body_bytes"),
+        ] {
+            let settings: Settings = service_kit::config::load_from(
+                DEFAULTS,
+                None,
+                vec![(env.to_owned(), value.to_owned())],
+            )
+            .unwrap();
+            let err = Check::run(&settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{env}={value}: {err}");
+        }
     }
 }

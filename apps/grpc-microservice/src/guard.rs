@@ -96,6 +96,9 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             .map(|timeout| started + answer_within(timeout, self.guard.deadline_margin));
         let requested = match headers::parse(req.headers(), &self.guard.faults) {
             Ok(requested) => requested,
+            Err(err) if err.forbidden => {
+                return Ok(status(Code::PermissionDenied, &err.to_string()));
+            }
             Err(err) => return Ok(status(Code::InvalidArgument, &err.to_string())),
         };
         let decision = self.guard.faults.decide(requested);

@@ -24,6 +24,9 @@ use crate::store::{Granted, Snapshot, Store, StoreError};
 
 /// Longest SKU accepted.
 const MAX_SKU_LEN: usize = 64;
+/// Longest reservation id accepted (ours are under 30 bytes): a longer one is refused
+/// without being echoed, so a client cannot make the answer's trailer huge.
+const MAX_RESERVATION_ID_LEN: usize = 64;
 
 /// The service; cheap to clone.
 #[derive(Debug, Clone)]
@@ -183,6 +186,14 @@ impl Inventory for InventoryService {
         if request.reservation_id.trim().is_empty() {
             let mut v = Violations::default();
             v.add("reservation_id", "must not be empty");
+            return Err(v.into_status(ctx.slot.as_ref()));
+        }
+        if request.reservation_id.len() > MAX_RESERVATION_ID_LEN {
+            let mut v = Violations::default();
+            v.add(
+                "reservation_id",
+                format!("must be at most {MAX_RESERVATION_ID_LEN} bytes"),
+            );
             return Err(v.into_status(ctx.slot.as_ref()));
         }
         let snapshot = self

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use service_kit::config::ServerSettings;
+use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
@@ -73,6 +73,65 @@ pub struct InventorySettings {
     pub sweep_interval: Duration,
 }
 
+// Every duration, rate and size, range-checked at start-up (exit 2 naming the key):
+// a zero interval or rate would panic or stop work later.
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+        self.faults.validate(check);
+        check.range("grpc.max_in_flight", self.grpc.max_in_flight, 1, 1_000_000);
+        check.duration(
+            "grpc.storm_delay",
+            self.grpc.storm_delay,
+            Duration::ZERO,
+            HOUR,
+        );
+        let inventory = &self.inventory;
+        check.range("inventory.seed_skus", inventory.seed_skus, 0, 99_999);
+        check.range(
+            "inventory.seed_quantity",
+            inventory.seed_quantity,
+            0,
+            1_000_000_000,
+        );
+        check.duration("inventory.max_ttl", inventory.max_ttl, MILLISECOND, 7 * DAY);
+        check.duration(
+            "inventory.default_ttl",
+            inventory.default_ttl,
+            MILLISECOND,
+            inventory.max_ttl,
+        );
+        check.range(
+            "inventory.max_quantity",
+            inventory.max_quantity,
+            1,
+            1_000_000_000,
+        );
+        check.range(
+            "inventory.max_adjustments",
+            inventory.max_adjustments,
+            1,
+            1_000_000,
+        );
+        check.range(
+            "inventory.max_watch_skus",
+            inventory.max_watch_skus,
+            1,
+            100_000,
+        );
+        check.duration(
+            "inventory.sweep_interval",
+            inventory.sweep_interval,
+            MILLISECOND,
+            HOUR,
+        );
+    }
+}
+
+const MILLISECOND: Duration = Duration::from_millis(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +155,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("grpc.max_in_fligt"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_out_of_its_range_is_named() {
+        let defaults: Settings =
+            service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
+        Check::run(&defaults).unwrap();
+        for (env, value, key) in [
+            (
+                "APP__INVENTORY__SWEEP_INTERVAL",
+                "0s",
+                "inventory.sweep_interval",
+            ),
+            ("APP__GRPC__MAX_IN_FLIGHT", "0", "grpc.max_in_flight"),
+            ("APP__INVENTORY__DEFAULT_TTL", "2h", "inventory.default_ttl"),
+            (
+                "APP__INVENTORY__MAX_QUANTITY",
+                "0",
+                "inventory.max_quantity",
+            ),
+            ("APP__FAULTS__ERRORS__STATUS", "200", "faults.errors.status"),
+        ] {
+            let settings: Settings = service_kit::config::load_from(
+                DEFAULTS,
+                None,
+                vec![(env.to_owned(), value.to_owned())],
+            )
+            .unwrap();
+            let err = Check::run(&settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{env}={value}: {err}");
+        }
     }
 }

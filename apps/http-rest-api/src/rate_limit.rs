@@ -1,6 +1,10 @@
-//! Per-client rate limiting: one token bucket per client (its bearer token, else
-//! its address), answering 429 with `Retry-After` when a bucket is empty. The
-//! number of buckets is bounded; the longest-idle ones go first.
+//! Per-client rate limiting: one token bucket per client (the user of a valid bearer
+//! token, else its address), answering 429 with `Retry-After` when a bucket is empty.
+//! The number of buckets is bounded; the longest-idle ones go first.
+//!
+//! A token that does not verify counts as no token: keyed by the raw bearer string, a
+//! client could send a fresh junk token per request and never be limited, and each
+//! would take a bucket, evicting honest clients' at `max_clients`.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -11,6 +15,7 @@ use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use service_kit::problem::Problem;
 
+use crate::auth::Auth;
 use crate::settings::RateLimitSettings;
 
 /// Only these paths are limited: probes, admin and docs never are.
@@ -86,16 +91,18 @@ fn evict(buckets: &mut HashMap<u64, Bucket>, now: Instant, rate: f64, burst: f64
     }
 }
 
-/// Who a request comes from: its bearer token if any, else its address (no port).
-pub fn client_key(req: &Request) -> u64 {
+/// Who a request comes from: the user of its bearer token when the token verifies,
+/// else its address (no port).
+pub fn client_key(req: &Request, auth: &Auth) -> u64 {
     let mut hasher = DefaultHasher::new();
     match req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| auth.verify(token).ok())
     {
-        Some(token) => ("token", token).hash(&mut hasher),
+        Some(claims) => ("user", claims.sub).hash(&mut hasher),
         None => match req.remote_addr().as_socket_addr() {
             Some(addr) => ("addr", addr.ip()).hash(&mut hasher),
             None => ("addr", req.remote_addr().to_string()).hash(&mut hasher),
@@ -104,44 +111,83 @@ pub fn client_key(req: &Request) -> u64 {
     hasher.finish()
 }
 
-impl<E: Endpoint> Middleware<E> for RateLimiter {
+impl RateLimiter {
+    /// The middleware, telling clients apart with `auth` (a token counts only when
+    /// it verifies).
+    pub fn with_auth(self, auth: Auth) -> KeyedLimiter {
+        KeyedLimiter {
+            limiter: self,
+            auth,
+        }
+    }
+}
+
+/// A [`RateLimiter`] that knows valid tokens from junk ones: the middleware.
+#[derive(Clone)]
+pub struct KeyedLimiter {
+    limiter: RateLimiter,
+    auth: Auth,
+}
+
+impl std::fmt::Debug for KeyedLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedLimiter")
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for KeyedLimiter {
     type Output = RateLimited<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
         RateLimited {
             inner,
-            limiter: self.clone(),
+            keyed: self.clone(),
         }
     }
 }
 
-/// The endpoint [`RateLimiter`] wraps.
+/// The endpoint [`KeyedLimiter`] wraps.
 #[derive(Debug)]
 pub struct RateLimited<E> {
     inner: E,
-    limiter: RateLimiter,
+    keyed: KeyedLimiter,
 }
 
 impl<E: Endpoint> Endpoint for RateLimited<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
+        let limiter = &self.keyed.limiter;
         if req.uri().path().starts_with(LIMITED_PREFIX)
-            && let Err(wait) = self.limiter.check(client_key(&req), Instant::now())
+            && let Err(wait) = limiter.check(client_key(&req, &self.keyed.auth), Instant::now())
         {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-            return Ok(Problem::new(
+            let problem = Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many requests",
             )
             .with_detail(format!(
                 "this client may send {} requests per second (bursts of {}); retry in {seconds}s",
-                self.limiter.settings.requests_per_second, self.limiter.settings.burst
+                limiter.settings.requests_per_second, limiter.settings.burst
             ))
             .with("retry_after_seconds", seconds)
-            .with_header(header::RETRY_AFTER, seconds.to_string())
-            .into_response());
+            .with_header(header::RETRY_AFTER, seconds.to_string());
+            // Answered before the body is read: the connection cannot be reused for
+            // the next request, so say so instead of dropping it under the client.
+            let unread_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+                || req
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .is_some_and(|length| length.as_bytes() != b"0");
+            let problem = if unread_body {
+                problem.with_header(header::CONNECTION, "close")
+            } else {
+                problem
+            };
+            return Ok(problem.into_response());
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }

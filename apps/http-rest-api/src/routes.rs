@@ -17,6 +17,10 @@ use crate::settings::{DEFAULTS, Settings};
 use crate::store::Store;
 use crate::upload_limit::UploadLimit;
 
+/// Largest page the document admits (`limit`'s maximum): `store.max_page_size` may
+/// lower it, never raise it.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
 /// What handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {

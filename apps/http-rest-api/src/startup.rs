@@ -26,7 +26,13 @@ pub async fn build(settings: Settings, shutdown: Shutdown) -> anyhow::Result<App
         "catalog ready"
     );
     let app = Application::builder(env!("CARGO_PKG_NAME"), shutdown, faults, &settings.admin)
-        .layer(move |routes| routes.with(limiter).data(auth).data(limit).boxed())
+        .layer(move |routes| {
+            routes
+                .with(limiter.with_auth(auth.clone()))
+                .data(auth)
+                .data(limit)
+                .boxed()
+        })
         .bind_http(&settings.server, routes::api(state))
         .await?;
     Ok(app)

@@ -36,6 +36,7 @@ impl DocumentedError for ApiError {
     const STATUSES: &'static [(u16, &'static str)] = &[
         (400, "Malformed JSON, or a body that is not a JSON object."),
         (404, "The role serving this route is off in this process."),
+        (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
         (
             422,

@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use serde::Deserialize;
-use service_kit::config::ServerSettings;
+use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
@@ -130,6 +130,113 @@ pub struct ScenarioSettings {
     pub burst_copies: u32,
 }
 
+// Every duration, rate and size, range-checked at start-up (exit 2 naming the key):
+// a zero interval or rate would panic or stop work later.
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+        self.faults.validate(check);
+        let kafka = &self.kafka;
+        check.not_empty("kafka.bootstrap_servers", &kafka.bootstrap_servers);
+        check.not_empty("kafka.client_id", &kafka.client_id);
+        check.not_empty("kafka.group_id", &kafka.group_id);
+        for (key, topic) in [
+            ("kafka.input_topic", &kafka.input_topic),
+            ("kafka.output_topic", &kafka.output_topic),
+            ("kafka.dead_letter_topic", &kafka.dead_letter_topic),
+        ] {
+            let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            if topic.is_empty() || topic.len() > 249 || !topic.chars().all(legal) {
+                check.fail(
+                    key,
+                    format!("`{topic}` is not a topic name (1-249 of a-z A-Z 0-9 . _ -)"),
+                );
+            }
+        }
+        check.range("kafka.partitions", kafka.partitions, 1, 10_000);
+        check.range("kafka.replication_factor", kafka.replication_factor, 1, 100);
+        // librdkafka: linger.ms up to 900 000; message.timeout.ms 0 means forever and
+        // must exceed linger.ms.
+        check.duration("kafka.linger", kafka.linger, Duration::ZERO, 900 * SECOND);
+        check.duration(
+            "kafka.message_timeout",
+            kafka.message_timeout,
+            kafka.linger + MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "kafka.metadata_refresh_interval",
+            kafka.metadata_refresh_interval,
+            10 * MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "kafka.request_timeout",
+            kafka.request_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        let events = &self.events;
+        check.range(
+            "events.max_batch",
+            events.max_batch,
+            1,
+            crate::event::MAX_BATCH,
+        );
+        let body = usize::try_from(self.server.max_body_bytes).unwrap_or(usize::MAX);
+        check.range(
+            "events.max_payload_bytes",
+            events.max_payload_bytes,
+            1,
+            body,
+        );
+        let worker = &self.worker;
+        check.range("worker.max_attempts", worker.max_attempts, 1, 100);
+        check.duration(
+            "worker.retry_backoff",
+            worker.retry_backoff,
+            Duration::ZERO,
+            HOUR,
+        );
+        check.duration(
+            "worker.commit_interval",
+            worker.commit_interval,
+            MILLISECOND,
+            HOUR,
+        );
+        check.range(
+            "worker.dedupe_capacity",
+            worker.dedupe_capacity,
+            1,
+            10_000_000,
+        );
+        check.range(
+            "worker.max_in_flight",
+            worker.max_in_flight.get(),
+            1,
+            100_000,
+        );
+        check.duration(
+            "worker.stop_timeout",
+            worker.stop_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        let scenarios = &self.scenarios;
+        check.duration(
+            "scenarios.slow_consumer_delay",
+            scenarios.slow_consumer_delay,
+            Duration::ZERO,
+            HOUR,
+        );
+        check.range("scenarios.burst_copies", scenarios.burst_copies, 1, 1000);
+    }
+}
+
+const MILLISECOND: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +281,37 @@ mod tests {
                 .replace("__", ".")
                 .to_lowercase();
             assert!(err.to_string().contains(&name), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_setting_out_of_its_range_is_named() {
+        let defaults: Settings =
+            service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
+        Check::run(&defaults).unwrap();
+        for (env, value, key) in [
+            (
+                "APP__WORKER__COMMIT_INTERVAL",
+                "0s",
+                "worker.commit_interval",
+            ),
+            ("APP__KAFKA__MESSAGE_TIMEOUT", "0s", "kafka.message_timeout"),
+            ("APP__KAFKA__INPUT_TOPIC", "no topic", "kafka.input_topic"),
+            ("APP__EVENTS__MAX_BATCH", "0", "events.max_batch"),
+            (
+                "APP__WORKER__DEDUPE_CAPACITY",
+                "0",
+                "worker.dedupe_capacity",
+            ),
+        ] {
+            let settings: Settings = service_kit::config::load_from(
+                DEFAULTS,
+                None,
+                vec![(env.to_owned(), value.to_owned())],
+            )
+            .unwrap();
+            let err = Check::run(&settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{env}={value}: {err}");
         }
     }
 }

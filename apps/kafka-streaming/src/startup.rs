@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::EndpointExt;
 use service_kit::app::Application;
 use service_kit::faults::Faults;
 use service_kit::shutdown::Shutdown;
@@ -58,11 +57,6 @@ pub async fn build(
     let drain = settings.server.drain_timeout;
     let app = app
         .on_stop(producer.flush(drain))
-        .layer(|routes| {
-            routes
-                .around(routes::events::wrong_types_are_invalid)
-                .boxed()
-        })
         .bind_http(&settings.server, routes::api(state))
         .await?;
     Ok(app.with_state(stats))

@@ -57,6 +57,7 @@ impl DocumentedError for ApiError {
         (400, "Malformed request."),
         (401, "Missing, unknown or expired session."),
         (404, "No such resource."),
+        (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
         (422, "Invalid fields, each named in `errors`."),
         (502, "The origin failed."),

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use service_kit::config::ServerSettings;
+use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
@@ -120,6 +120,88 @@ pub struct ScenarioSettings {
     pub short_ttl: Duration,
 }
 
+// Every duration, rate and size, range-checked at start-up (exit 2 naming the key):
+// a zero interval or rate would panic or stop work later.
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+        self.faults.validate(check);
+        let redis = &self.redis;
+        check.not_empty("redis.host", &redis.host);
+        check.range("redis.port", redis.port, 1, u16::MAX);
+        check.range("redis.db", redis.db, 0, 255);
+        check.not_empty("redis.key_prefix", &redis.key_prefix);
+        check.duration(
+            "redis.connect_timeout",
+            redis.connect_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "redis.response_timeout",
+            redis.response_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "redis.resubscribe_delay",
+            redis.resubscribe_delay,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration(
+            "redis.max_connection_age",
+            redis.max_connection_age,
+            10 * MILLISECOND,
+            DAY,
+        );
+        let origin = &self.origin;
+        if !(origin.url.is_empty() || origin.url.starts_with("http://")) {
+            check.fail(
+                "origin.url",
+                format!("`{}` is not empty nor an http:// URL", origin.url),
+            );
+        }
+        check.duration("origin.latency", origin.latency, Duration::ZERO, HOUR);
+        check.range("origin.products", origin.products, 1, 1_000_000_000);
+        check.duration("origin.timeout", origin.timeout, MILLISECOND, HOUR);
+        let cache = &self.cache;
+        check.duration("cache.ttl", cache.ttl, MILLISECOND, 30 * DAY);
+        check.duration("cache.stale_ttl", cache.stale_ttl, Duration::ZERO, 30 * DAY);
+        check.duration(
+            "cache.negative_ttl",
+            cache.negative_ttl,
+            MILLISECOND,
+            30 * DAY,
+        );
+        check.duration("sessions.ttl", self.sessions.ttl, SECOND, 30 * DAY);
+        check.not_empty("sessions.password", self.sessions.password.expose_secret());
+        check.duration(
+            "prices.keep_alive",
+            self.prices.keep_alive,
+            MILLISECOND,
+            HOUR,
+        );
+        check.range(
+            "scenarios.hot_key_id",
+            self.scenarios.hot_key_id,
+            1,
+            origin.products.max(1),
+        );
+        check.duration(
+            "scenarios.short_ttl",
+            self.scenarios.short_ttl,
+            MILLISECOND,
+            30 * DAY,
+        );
+    }
+}
+
+const MILLISECOND: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +224,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("redis.hots"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_out_of_its_range_is_named() {
+        let defaults: Settings =
+            service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
+        Check::run(&defaults).unwrap();
+        for (env, value, key) in [
+            ("APP__PRICES__KEEP_ALIVE", "0s", "prices.keep_alive"),
+            ("APP__CACHE__TTL", "0s", "cache.ttl"),
+            (
+                "APP__REDIS__RESPONSE_TIMEOUT",
+                "0s",
+                "redis.response_timeout",
+            ),
+            ("APP__SESSIONS__TTL", "0s", "sessions.ttl"),
+            ("APP__ORIGIN__URL", "ftp://x", "origin.url"),
+        ] {
+            let settings: Settings = service_kit::config::load_from(
+                DEFAULTS,
+                None,
+                vec![(env.to_owned(), value.to_owned())],
+            )
+            .unwrap();
+            let err = Check::run(&settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{env}={value}: {err}");
+        }
     }
 }

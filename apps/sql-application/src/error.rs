@@ -42,6 +42,7 @@ impl DocumentedError for ApiError {
         (400, "Malformed request."),
         (404, "No such resource."),
         (409, "The request conflicts with the stored state."),
+        (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
         (
             422,
@@ -72,6 +73,15 @@ impl DocumentedError for ApiError {
                 "Idempotency key reused",
             )
             .with_detail(detail),
+            Self::Store(StoreError::Unstorable(detail)) => {
+                tracing::warn!(%detail, "a value passed the fields' rules but not PostgreSQL");
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unstorable-value",
+                    "Unstorable value",
+                )
+                .with_detail(detail)
+            }
             Self::Store(StoreError::Unavailable { slug, detail }) => {
                 tracing::warn!(problem = slug, %detail, "database unavailable");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, slug, "Service unavailable")
@@ -109,6 +119,7 @@ mod tests {
             ),
             (StoreError::NotFound("x".into()).into(), 404),
             (StoreError::KeyReused("x".into()).into(), 422),
+            (StoreError::Unstorable("x".into()).into(), 422),
             (
                 StoreError::from(crate::domain::order::Rejection::UnknownCustomer(1)).into(),
                 409,

@@ -12,7 +12,8 @@ use poem::Request;
 use poem_openapi::{OpenApiService, Tags};
 use service_kit::faults::middleware::is_active;
 use service_kit::problem::status::{
-    BAD_REQUEST, CONFLICT, INTERNAL, NOT_FOUND, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, CONFLICT, INTERNAL, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, UNPROCESSABLE,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 use crate::domain::parse_cursor;
@@ -25,7 +26,15 @@ use crate::store::{self, Pool};
 /// parameter, a conflict with the stored state, another content type, invalid fields,
 /// a bug, PostgreSQL away.
 pub type CreateErrors = Errors<
-    { BAD_REQUEST | CONFLICT | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | INTERNAL | UNAVAILABLE },
+    {
+        BAD_REQUEST
+            | CONFLICT
+            | PAYLOAD_TOO_LARGE
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | INTERNAL
+            | UNAVAILABLE
+    },
 >;
 /// What replacing a resource can answer: as creating, and 404.
 pub type UpdateErrors = Errors<
@@ -33,6 +42,7 @@ pub type UpdateErrors = Errors<
         BAD_REQUEST
             | NOT_FOUND
             | CONFLICT
+            | PAYLOAD_TOO_LARGE
             | UNSUPPORTED_MEDIA_TYPE
             | UNPROCESSABLE
             | INTERNAL
@@ -45,6 +55,10 @@ pub type GetErrors = Errors<{ BAD_REQUEST | NOT_FOUND | INTERNAL | UNAVAILABLE }
 pub type ListErrors = Errors<{ BAD_REQUEST | INTERNAL | UNAVAILABLE }>;
 /// What deleting can answer: 409 when other rows still reference the resource.
 pub type DeleteErrors = Errors<{ BAD_REQUEST | NOT_FOUND | CONFLICT | INTERNAL | UNAVAILABLE }>;
+
+/// Largest page the document admits (`limit`'s maximum): `orders.max_page_size` may
+/// lower it, never raise it.
+pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// What handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -65,16 +79,11 @@ impl AppState {
         Ok(())
     }
 
-    /// The page size asked for, 20 by default, within `1..=orders.max_page_size`.
-    fn limit(&self, limit: Option<u32>) -> Result<i64, ApiError> {
+    /// The page size asked for (1 to [`MAX_PAGE_SIZE`], as the document says), 20 by
+    /// default, at most `orders.max_page_size`.
+    fn limit(&self, limit: Option<u32>) -> i64 {
         let max = self.settings.orders.max_page_size;
-        match limit.unwrap_or(20.min(max)) {
-            n if (1..=max).contains(&n) => Ok(i64::from(n)),
-            n => Err(ApiError::BadRequest {
-                slug: "invalid-limit",
-                detail: format!("limit {n} is not between 1 and {max}"),
-            }),
-        }
+        i64::from(limit.unwrap_or(20).clamp(1, max))
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
-use service_kit::config::ServerSettings;
+use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
 
@@ -82,6 +82,71 @@ pub struct ScenarioSettings {
     pub pool_hold: Duration,
 }
 
+// Every duration, rate and size, range-checked at start-up (exit 2 naming the key):
+// a zero interval or rate would panic or stop work later.
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+        self.faults.validate(check);
+        let db = &self.database;
+        check.not_empty("database.host", &db.host);
+        check.range("database.port", db.port, 1, u16::MAX);
+        check.not_empty("database.user", &db.user);
+        check.not_empty("database.name", &db.name);
+        check.range("database.max_connections", db.max_connections, 1, 1000);
+        check.range(
+            "database.min_connections",
+            db.min_connections,
+            0,
+            db.max_connections,
+        );
+        check.duration(
+            "database.acquire_timeout",
+            db.acquire_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.duration("database.max_lifetime", db.max_lifetime, SECOND, DAY);
+        check.duration("database.idle_timeout", db.idle_timeout, SECOND, DAY);
+        check.duration(
+            "database.statement_timeout",
+            db.statement_timeout,
+            MILLISECOND,
+            HOUR,
+        );
+        check.range(
+            "orders.max_page_size",
+            self.orders.max_page_size,
+            1,
+            crate::routes::MAX_PAGE_SIZE,
+        );
+        check.range(
+            "orders.max_items",
+            self.orders.max_items,
+            1,
+            crate::domain::order::MAX_ITEMS,
+        );
+        let scenarios = &self.scenarios;
+        check.duration(
+            "scenarios.slow_query_sleep",
+            scenarios.slow_query_sleep,
+            Duration::ZERO,
+            HOUR,
+        );
+        check.duration(
+            "scenarios.pool_hold",
+            scenarios.pool_hold,
+            Duration::ZERO,
+            HOUR,
+        );
+    }
+}
+
+const MILLISECOND: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +168,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("database.hots"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_out_of_its_range_is_named() {
+        let defaults: Settings =
+            service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
+        Check::run(&defaults).unwrap();
+        for (env, value, key) in [
+            (
+                "APP__DATABASE__ACQUIRE_TIMEOUT",
+                "0s",
+                "database.acquire_timeout",
+            ),
+            (
+                "APP__DATABASE__MAX_CONNECTIONS",
+                "0",
+                "database.max_connections",
+            ),
+            ("APP__ORDERS__MAX_ITEMS", "0", "orders.max_items"),
+            (
+                "APP__ORDERS__MAX_PAGE_SIZE",
+                "100000",
+                "orders.max_page_size",
+            ),
+            ("APP__FAULTS__LATENCY__RATE", "-1", "faults.latency.rate"),
+        ] {
+            let settings: Settings = service_kit::config::load_from(
+                DEFAULTS,
+                None,
+                vec![(env.to_owned(), value.to_owned())],
+            )
+            .unwrap();
+            let err = Check::run(&settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{env}={value}: {err}");
+        }
     }
 }

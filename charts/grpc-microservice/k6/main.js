@@ -16,7 +16,7 @@
 import grpc from 'k6/net/grpc';
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
-import { buildOptions, targetUrl, waitForReady, weighted } from './obi-examples.js';
+import { buildOptions, faultHeaders, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const MIX = __ENV.MIX || 'full';
 const SKUS = Number(__ENV.SKUS || 1000);
@@ -160,10 +160,10 @@ function expectedErrors() {
       [grpc.StatusFailedPrecondition, grpc.StatusOK], 'expected_error');
   } else if (pick === 'deadline') {
     call('GetStock', { sku: sku() }, [grpc.StatusDeadlineExceeded], 'expected_error',
-      { 'x-fault-delay': '300ms' }, '100ms');
+      faultHeaders({ 'x-fault-delay': '300ms' }), '100ms');
   } else {
     call('GetStock', { sku: sku() }, [grpc.StatusUnavailable], 'expected_error',
-      { 'x-fault-error': '503' });
+      faultHeaders({ 'x-fault-error': '503' }));
   }
 }
 

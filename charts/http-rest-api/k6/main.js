@@ -17,7 +17,7 @@
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
-import { buildOptions, checkStatus, targetUrl, waitForReady, weighted } from './obi-examples.js';
+import { buildOptions, checkStatus, faultHeaders, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const MIX = __ENV.MIX || 'full';
 const SEED = Number(__ENV.SEED_PRODUCTS || 30);
@@ -360,20 +360,20 @@ function faults(data) {
   const which = weighted([[2, 'delay'], [1, 'error'], [1, 'slow']]);
   if (which === 'delay') {
     http.get(`${API}/products/${pick(data.ids)}`, {
-      headers: { 'x-fault-delay': '150ms' },
+      headers: faultHeaders({ 'x-fault-delay': '150ms' }),
       tags: { name: 'getProduct' },
       responseCallback: expecting(404),
     });
   } else if (which === 'error') {
     const res = http.get(`${API}/products?limit=5`, {
-      headers: { 'x-fault-error': '503' },
+      headers: faultHeaders({ 'x-fault-error': '503' }),
       tags: { name: 'listProducts' },
       responseCallback: expecting(503),
     });
     check(res, { 'injected error is 503': (r) => r.status === 503 }, { kind: 'expected_error' });
   } else {
     const res = http.get(`${API}/reports/inventory`, {
-      headers: { 'x-fault-scenario': 'slow_endpoint' },
+      headers: faultHeaders({ 'x-fault-scenario': 'slow_endpoint' }),
       tags: { name: 'inventoryReport' },
       timeout: '30s',
     });

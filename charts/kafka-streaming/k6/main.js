@@ -10,7 +10,7 @@
 
 import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
-import { buildOptions, checkStatus, targetUrl, waitForReady, weighted } from './obi-examples.js';
+import { buildOptions, checkStatus, faultHeaders, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const eventsAccepted = new Counter('events_accepted');
 const eventsRejected = new Counter('events_rejected');
@@ -126,8 +126,8 @@ export default function () {
     [8, () => readLag()],
     [6, () => readStats()],
     [8, () => invalid()],
-    [3, () => publish({ 'x-fault-scenario': 'poison_rate' })],
-    [2, () => publish({ 'x-fault-scenario': 'producer_burst' })],
+    [3, () => publish(faultHeaders({ 'x-fault-scenario': 'poison_rate' }))],
+    [2, () => publish(faultHeaders({ 'x-fault-scenario': 'producer_burst' }))],
   ]);
   action();
 }

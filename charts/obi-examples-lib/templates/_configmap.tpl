@@ -1,6 +1,8 @@
 {{/*
 The app's configuration file (`/etc/app/config.yaml`): listener, fault switches
-(`faults`, straight from the chart values) and the app's own settings (`config`).
+(`faults`, from the chart values; `faults.headers` is also on whenever the k6 Job
+runs, which plays faults through x-fault-* headers with the admin token) and the
+app's own settings (`config`).
 The app rejects unknown keys at start-up, naming them.
 */}}
 {{- define "obi-examples-lib.configMap" -}}
@@ -19,8 +21,12 @@ data:
       port: {{ $app.port }}
       drain_timeout: {{ .Values.drainTimeout }}
     {{- with .Values.faults }}
+    {{- $faults := deepCopy . }}
+    {{- if and (hasKey $faults "headers") $.Values.load.enabled }}
+    {{- $_ := set $faults "headers" true }}
+    {{- end }}
     faults:
-      {{- toYaml . | nindent 6 }}
+      {{- toYaml $faults | nindent 6 }}
     {{- end }}
     {{- with .Values.config }}
     {{- toYaml . | nindent 4 }}

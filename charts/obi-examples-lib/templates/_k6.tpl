@@ -102,6 +102,12 @@ spec:
               value: {{ $target | quote }}
             - name: TARGET_PROTOCOL
               value: {{ $app.protocol | quote }}
+            # x-fault-* headers need the admin token (faults.headers is on with load).
+            - name: FAULT_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "obi-examples-lib.fullname" . }}
+                  key: admin-token
             - name: READY_URL
               value: {{ printf "%s/readyz" $target | quote }}
             - name: READY_TIMEOUT

@@ -13,7 +13,7 @@
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 import { check } from 'k6';
-import { buildOptions, checkStatus, targetUrl, waitForReady, weighted } from './obi-examples.js';
+import { buildOptions, checkStatus, faultHeaders, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const cacheHits = new Rate('cache_hit_ratio');
 const degradedReads = new Counter('cache_degraded_reads');
@@ -88,7 +88,7 @@ export function setup() {
 function missStorm(stampede) {
   const id = upTo(CATALOG);
   /** @type {Record<string, string>} */
-  const headers = stampede ? { 'x-fault-scenario': 'cache_stampede' } : {};
+  const headers = stampede ? faultHeaders({ 'x-fault-scenario': 'cache_stampede' }) : {};
   const requests = [];
   for (let i = 0; i < 5; i++) {
     requests.push({ method: 'GET', url: url(`/products/${id}`), params: { headers, tags: { name: 'getProduct' } } });
@@ -185,8 +185,8 @@ export default function () {
     [3, () => subscribe()],
     [3, () => invalidate()],
     [2, () => checkStatus(http.get(url('/stats'), { tags: { name: 'stats' } }), 200, 'stats')],
-    [3, () => getProduct(upTo(CATALOG), { 'x-fault-scenario': 'hot_key' })],
-    [3, () => getProduct(hotId(), { 'x-fault-scenario': 'ttl_too_short' })],
+    [3, () => getProduct(upTo(CATALOG), faultHeaders({ 'x-fault-scenario': 'hot_key' }))],
+    [3, () => getProduct(hotId(), faultHeaders({ 'x-fault-scenario': 'ttl_too_short' }))],
   ]);
   action();
 }

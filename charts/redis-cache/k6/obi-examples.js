@@ -18,6 +18,7 @@
 //   K6_THRESHOLDS   JSON object metric -> [expressions], merged over the defaults
 //   LOAD_DURATION   overrides the duration of smoke, constant, soak and bench
 //   LOAD_VUS        clients of the bench profile (default 16)
+//   FAULT_TOKEN     the app's admin token, which x-fault-* headers need (faultHeaders)
 //   (not K6_DURATION / K6_VUS: k6 reads those itself, and they would replace the scenarios)
 
 
@@ -171,6 +172,16 @@ export function checkStatus(res, expected, name) {
   return check(res, {
     [`${name || 'request'} status is ${wanted.join(' or ')}`]: (r) => wanted.includes(r.status),
   });
+}
+
+/**
+ * `headers` (x-fault-* asking the app for a fault) plus the admin token they need in
+ * x-fault-token: the app refuses fault headers without it (403).
+ * @param {Record<string, string>} headers
+ * @returns {Record<string, string>}
+ */
+export function faultHeaders(headers) {
+  return Object.assign({ 'x-fault-token': __ENV.FAULT_TOKEN || '' }, headers);
 }
 
 /** Picks an entry of `[weight, value]` pairs in proportion to the weights. */

@@ -11,7 +11,7 @@
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { check } from 'k6';
-import { buildOptions, checkStatus, targetUrl, waitForReady, weighted } from './obi-examples.js';
+import { buildOptions, checkStatus, faultHeaders, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const ordersPlaced = new Counter('orders_placed');
 const ordersRejected = new Counter('orders_rejected');
@@ -178,8 +178,8 @@ export default function (shop) {
     [12, () => readCatalog(shop)],
     [6, () => report()],
     [6, () => clientErrors(shop)],
-    [3, () => listOrders({ 'x-fault-scenario': 'n_plus_one' })],
-    [1, () => report({ 'x-fault-scenario': 'slow_query' })],
+    [3, () => listOrders(faultHeaders({ 'x-fault-scenario': 'n_plus_one' }))],
+    [1, () => report(faultHeaders({ 'x-fault-scenario': 'slow_query' }))],
   ]);
   action();
 }

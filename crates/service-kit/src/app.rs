@@ -27,8 +27,9 @@ use tokio::net::TcpListener;
 
 pub use builder::Builder;
 
-use crate::faults::Faults;
+use crate::config::{ConfigError, Validate};
 use crate::faults::admin::AdminSettings;
+use crate::faults::{FaultError, Faults};
 use crate::server;
 use crate::shutdown::Shutdown;
 use crate::tasks::Tasks;
@@ -111,12 +112,14 @@ impl<S> Application<S> {
 }
 
 /// Runs an app binary: JSON logs, its settings (the built-in `defaults`, the file
-/// named by `APP_CONFIG_FILE`, `APP__*` variables; a bad key exits 2 naming it), the
-/// SIGTERM/Ctrl-C shutdown, `build`, then serving until shutdown and draining. Exits
-/// 1 when the app cannot start or serving fails, 0 after a clean drain.
+/// named by `APP_CONFIG_FILE`, `APP__*` variables; a bad key or a value out of its
+/// range exits 2 naming it), the SIGTERM/Ctrl-C shutdown, `build`, then serving until
+/// shutdown and draining. Exits 2 when `build` refuses a setting (a [`ConfigError`]
+/// or [`FaultError`] in its error's chain), 1 when the app cannot start otherwise or
+/// serving fails, 0 after a clean drain.
 pub async fn main<Settings, S, F, Fut>(name: &'static str, defaults: &str, build: F) -> ExitCode
 where
-    Settings: DeserializeOwned,
+    Settings: DeserializeOwned + Validate,
     F: FnOnce(Settings, Shutdown) -> Fut,
     Fut: Future<Output = anyhow::Result<Application<S>>>,
 {
@@ -125,6 +128,14 @@ where
     let shutdown = Shutdown::on_signals();
     let app = match build(settings, shutdown).await {
         Ok(app) => app,
+        Err(err) if is_configuration(&err) => {
+            tracing::error!(
+                error = format!("{err:#}"),
+                "configuration error; not starting"
+            );
+            eprintln!("{name}: configuration error: {err:#}");
+            return ExitCode::from(2);
+        }
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "cannot start");
             eprintln!("{name}: cannot start: {err:#}");
@@ -141,6 +152,12 @@ where
     }
 }
 
+/// Whether `err` is a setting the app refused (exit code 2, like a bad key).
+fn is_configuration(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.is::<ConfigError>() || cause.is::<FaultError>())
+}
+
 /// What the tests of the app module share: settings with a free loopback port, and a
 /// builder with no scenarios and an admin token.
 #[cfg(test)]
@@ -152,11 +169,18 @@ mod fixtures {
     use crate::faults::{Catalog, FaultSettings};
 
     const CATALOG: Catalog = &[];
-    pub(super) const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
+    pub(super) const DEFAULTS: &str =
+        "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s, max_body_bytes: 65536}\n";
 
     #[derive(Debug, Deserialize)]
     pub(super) struct Settings {
         pub(super) server: ServerSettings,
+    }
+
+    impl Validate for Settings {
+        fn validate(&self, check: &mut crate::config::Check) {
+            self.server.validate(check);
+        }
     }
 
     pub(super) fn builder(shutdown: &Shutdown) -> Builder {
@@ -195,5 +219,14 @@ mod tests {
         })
         .await;
         assert_eq!(code, ExitCode::FAILURE);
+        let code = main("test-app", DEFAULTS, |_: Settings, _| async {
+            let refused = FaultError::Invalid {
+                key: "errors.rate".into(),
+                reason: "2 is not from 0.0 to 1.0".into(),
+            };
+            Err::<Application, _>(anyhow::Error::new(refused).context("fault settings"))
+        })
+        .await;
+        assert_eq!(code, ExitCode::from(2));
     }
 }

@@ -51,14 +51,17 @@ pub fn load<T: DeserializeOwned>(defaults: &str) -> Result<T, ConfigError> {
     load_from(defaults, file.as_deref(), std::env::vars())
 }
 
-/// Loads settings like [`load`], or stops the process: what every app's `main` starts
-/// with. The message names the bad key; the exit code is 2 (a usage error).
-pub fn load_or_exit<T: DeserializeOwned>(app: &str, defaults: &str) -> T {
-    load(defaults).unwrap_or_else(|err| {
-        eprintln!("{app}: configuration error: {err}");
-        tracing::error!(error = %err, "configuration error; not starting");
-        std::process::exit(2)
-    })
+/// Loads settings like [`load`] and checks their ranges ([`Validate`]), or stops the
+/// process: what every app's `main` starts with. The message names the bad key; the
+/// exit code is 2 (a usage error).
+pub fn load_or_exit<T: DeserializeOwned + Validate>(app: &str, defaults: &str) -> T {
+    load(defaults)
+        .and_then(|settings: T| Check::run(&settings).map(|()| settings))
+        .unwrap_or_else(|err| {
+            eprintln!("{app}: configuration error: {err}");
+            tracing::error!(error = %err, "configuration error; not starting");
+            std::process::exit(2)
+        })
 }
 
 /// Like [`load`], with the file and environment given explicitly (for tests).
@@ -131,6 +134,103 @@ pub struct ServerSettings {
     /// Longest time in-flight requests get to finish after SIGTERM.
     #[serde(with = "humantime_serde")]
     pub drain_timeout: Duration,
+    /// Largest request body accepted, counted while it streams in (413 beyond).
+    pub max_body_bytes: u64,
+}
+
+impl Validate for ServerSettings {
+    fn validate(&self, check: &mut Check) {
+        check.duration(
+            "server.drain_timeout",
+            self.drain_timeout,
+            Duration::ZERO,
+            Duration::from_secs(3600),
+        );
+        check.range("server.max_body_bytes", self.max_body_bytes, 1024, 1 << 30);
+    }
+}
+
+/// Settings that know their valid ranges: every duration, rate and size of an app is
+/// checked at start-up, so that a value that would panic or silently stop work later
+/// (a zero interval, a rate of 0 requests per second) stops the app at once, naming
+/// its key (exit code 2).
+pub trait Validate {
+    /// Adds a problem to `check` for each value out of its range.
+    fn validate(&self, check: &mut Check);
+}
+
+/// The range checks of one settings tree; [`Check::finish`] reports every problem.
+#[derive(Debug, Default)]
+pub struct Check {
+    problems: Vec<String>,
+}
+
+impl Check {
+    /// Runs `settings`' checks.
+    pub fn run(settings: &impl Validate) -> Result<(), ConfigError> {
+        let mut check = Self::default();
+        settings.validate(&mut check);
+        check.finish()
+    }
+
+    /// `key` must be a duration from `min` to `max`.
+    pub fn duration(&mut self, key: &str, value: Duration, min: Duration, max: Duration) {
+        if value < min || value > max {
+            self.fail(
+                key,
+                format!(
+                    "{} is not from {} to {}",
+                    humantime::format_duration(value),
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ),
+            );
+        }
+    }
+
+    /// `key` must be from `min` to `max`.
+    pub fn range<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        key: &str,
+        value: T,
+        min: T,
+        max: T,
+    ) {
+        if !(value >= min && value <= max) {
+            self.fail(key, format!("{value} is not from {min} to {max}"));
+        }
+    }
+
+    /// `key` must be a share from 0.0 to 1.0.
+    pub fn share(&mut self, key: &str, value: f64) {
+        if !(0.0..=1.0).contains(&value) {
+            self.fail(key, format!("{value} is not from 0.0 to 1.0"));
+        }
+    }
+
+    /// `key` must not be empty.
+    pub fn not_empty(&mut self, key: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.fail(key, "must not be empty".into());
+        }
+    }
+
+    /// `key` is wrong because `reason`.
+    pub fn fail(&mut self, key: &str, reason: String) {
+        self.problems.push(format!(
+            "`{key}` (environment variable `{}`): {reason}",
+            env_name(key)
+        ));
+    }
+
+    /// Every problem found, or none.
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(self.problems.join("; ")))
+        }
+    }
 }
 
 impl ServerSettings {
@@ -155,6 +255,7 @@ server:
   host: 127.0.0.1
   port: 8080
   drain_timeout: 10s
+  max_body_bytes: 65536
 greeting: hello
 ";
 
@@ -260,6 +361,25 @@ greeting: hello
             .unwrap_err()
             .to_string();
         assert!(message.contains("/nonexistent/app.yaml"), "{message}");
+    }
+
+    #[test]
+    fn out_of_range_durations_and_sizes_are_all_named() {
+        let mut settings = load_with(None, &[("APP__SERVER__DRAIN_TIMEOUT", "2h")])
+            .unwrap()
+            .server;
+        settings.max_body_bytes = 0;
+        let message = Check::run(&settings).unwrap_err().to_string();
+        assert!(message.contains("`server.drain_timeout`"), "{message}");
+        assert!(message.contains("APP__SERVER__MAX_BODY_BYTES"), "{message}");
+        settings.drain_timeout = Duration::from_secs(1);
+        settings.max_body_bytes = 4096;
+        Check::run(&settings).unwrap();
+        let mut check = Check::default();
+        check.share("faults.errors.rate", f64::NAN);
+        check.range("x.rate", 0.0, f64::MIN_POSITIVE, 1e6);
+        check.not_empty("kafka.client_id", " ");
+        assert_eq!(check.problems.len(), 3);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use poem::web::{Data, Json};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use serde::Serialize;
 
+use crate::problem::Problem;
 use crate::shutdown::Shutdown;
 
 type CheckFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -186,10 +187,28 @@ async fn readyz(readiness: Data<&Readiness>) -> Response {
         Status::Ready | Status::Degraded => StatusCode::OK,
         Status::NotReady | Status::Draining => StatusCode::SERVICE_UNAVAILABLE,
     };
-    if status != StatusCode::OK {
-        tracing::warn!(?report, "not ready");
+    if status == StatusCode::OK {
+        return Json(report).into_response();
     }
-    Json(report).with_status(status).into_response()
+    tracing::warn!(?report, "not ready");
+    // Every error of the app is problem+json; the report goes in as JSON members.
+    let detail = match report.status {
+        Status::Draining => "shutting down".to_owned(),
+        _ => {
+            let down: Vec<&str> = report
+                .checks
+                .iter()
+                .filter(|(_, check)| check.required && check.error.is_some())
+                .map(|(name, _)| *name)
+                .collect();
+            format!("required checks failing: {}", down.join(", "))
+        }
+    };
+    Problem::new(status, "not-ready", "Not ready")
+        .with_detail(detail)
+        .with("status", report.status)
+        .with("checks", &report.checks)
+        .into_response()
 }
 
 #[cfg(test)]
@@ -238,13 +257,21 @@ mod tests {
         let probe = readiness(&Shutdown::new())
             .required("db", || async { Err("connection refused".to_owned()) })
             .optional("cache", || async { Ok(()) });
-        let response = TestClient::new(routes(probe)).get("/readyz").send().await;
+        // Through the problem+json layer every app has: the report stays JSON, not a
+        // string in `detail`.
+        let app = routes(probe).with(crate::problem::Problems::new("test"));
+        let response = TestClient::new(app).get("/readyz").send().await;
         response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        response.assert_content_type(crate::problem::CONTENT_TYPE);
         let json = response.json().await;
         json.value()
             .object()
             .get("status")
             .assert_string("not_ready");
+        json.value()
+            .object()
+            .get("detail")
+            .assert_string("required checks failing: db");
         json.value()
             .object()
             .get("checks")

@@ -7,9 +7,11 @@
 //! OBI, outside the process. Logs are the only signal an app emits itself.
 
 pub mod app;
+pub mod body;
 pub mod config;
 pub mod faults;
 pub mod health;
+pub mod input;
 pub mod logging;
 pub mod problem;
 pub mod server;

@@ -6,6 +6,7 @@
 
 pub mod documented;
 pub mod middleware;
+mod paths;
 
 use std::fmt;
 
@@ -143,8 +144,10 @@ pub struct ProblemDoc {
     /// The HTTP status.
     pub status: u16,
     /// What went wrong with this request.
+    #[oai(nullable)]
     pub detail: Option<String>,
     /// Invalid fields, for `validation` problems.
+    #[oai(nullable)]
     pub errors: Option<Vec<FieldProblem>>,
 }
 

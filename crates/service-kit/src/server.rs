@@ -83,6 +83,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port: 0,
             drain_timeout: Duration::from_secs(5),
+            max_body_bytes: 65536,
         };
         let listener = bind(&settings).await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -118,6 +119,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
             drain_timeout: Duration::ZERO,
+            max_body_bytes: 65536,
         };
         let err = bind(&settings).await.unwrap_err();
         assert!(

@@ -5,15 +5,22 @@
 use std::process::Command;
 
 use serde::Deserialize;
-use service_kit::config::{ServerSettings, load_or_exit};
+use service_kit::config::{Check, ServerSettings, Validate, load_or_exit};
 
-const DEFAULTS: &str = "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s}\n";
+const DEFAULTS: &str =
+    "server: {host: 127.0.0.1, port: 0, drain_timeout: 1s, max_body_bytes: 65536}\n";
 
 #[derive(Debug, Deserialize)]
 // Read only through serde: the test checks loading, not the values.
 #[allow(dead_code)]
 struct Settings {
     server: ServerSettings,
+}
+
+impl Validate for Settings {
+    fn validate(&self, check: &mut Check) {
+        self.server.validate(check);
+    }
 }
 
 /// Runs only as the child: loads the configuration the way an app's `main` does.
@@ -61,4 +68,12 @@ fn a_good_configuration_starts() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("started on port 9999"), "{stdout}");
+}
+
+#[test]
+fn a_value_out_of_its_range_stops_startup_naming_the_key() {
+    let output = run_child(&[("APP__SERVER__MAX_BODY_BYTES", "0")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`server.max_body_bytes`"), "{stderr}");
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use service_kit::app::Application;
+use service_kit::config::{Check, Validate};
 use service_kit::shutdown::Shutdown;
 use tokio::task::JoinHandle;
 
@@ -16,22 +17,27 @@ use crate::http::HttpClient;
 /// The admin token every test app is configured with.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
-/// What every test app runs with: loopback, a free port, a short drain, the admin token.
+/// What every test app runs with: loopback, a free port, a short drain, the admin
+/// token, and fault headers on (the test client sends the token with every request:
+/// see [`HttpClient`]).
 const TEST_SETTINGS: &[(&str, &str)] = &[
     ("APP__SERVER__HOST", "127.0.0.1"),
     ("APP__SERVER__PORT", "0"),
     ("APP__SERVER__DRAIN_TIMEOUT", "5s"),
     ("APP__ADMIN__TOKEN", ADMIN_TOKEN),
+    ("APP__FAULTS__HEADERS", "true"),
 ];
 
 /// The app's settings from its built-in `defaults`, the test settings, then
-/// `overrides` (`APP__SECTION__KEY`, value). A bad override fails the test, naming it.
-pub fn settings<S: DeserializeOwned>(defaults: &str, overrides: &[(&str, &str)]) -> S {
+/// `overrides` (`APP__SECTION__KEY`, value), range-checked as the app's `main` checks
+/// them. A bad override fails the test, naming it.
+pub fn settings<S: DeserializeOwned + Validate>(defaults: &str, overrides: &[(&str, &str)]) -> S {
     let env = TEST_SETTINGS
         .iter()
         .chain(overrides)
         .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()));
     service_kit::config::load_from(defaults, None, env)
+        .and_then(|settings: S| Check::run(&settings).map(|()| settings))
         .unwrap_or_else(|err| panic!("test settings do not load: {err}"))
 }
 
@@ -127,6 +133,7 @@ impl<S> Drop for TestApp<S> {
 mod tests {
     use serde::Deserialize;
     use service_kit::config::ServerSettings;
+    use service_kit::faults::FaultSettings;
     use service_kit::faults::admin::AdminSettings;
 
     use super::*;
@@ -135,10 +142,18 @@ mod tests {
     struct Settings {
         server: ServerSettings,
         admin: AdminSettings,
+        faults: FaultSettings,
         greeting: String,
     }
 
-    const DEFAULTS: &str = "server: {host: 0.0.0.0, port: 8080, drain_timeout: 20s}\nadmin: {token: ''}\ngreeting: hello\n";
+    impl Validate for Settings {
+        fn validate(&self, check: &mut Check) {
+            self.server.validate(check);
+            self.faults.validate(check);
+        }
+    }
+
+    const DEFAULTS: &str = "server: {host: 0.0.0.0, port: 8080, drain_timeout: 20s, max_body_bytes: 65536}\nadmin: {token: ''}\nfaults: {headers: false}\ngreeting: hello\n";
 
     #[test]
     fn tests_run_on_loopback_port_0_with_the_admin_token_and_their_overrides() {
@@ -146,8 +161,15 @@ mod tests {
         assert_eq!(settings.server.address(), "127.0.0.1:0");
         assert_eq!(settings.server.drain_timeout, Duration::from_secs(5));
         assert_eq!(settings.greeting, "hi");
+        assert!(settings.faults.headers);
         use secrecy::ExposeSecret;
         assert_eq!(settings.admin.token.expose_secret(), ADMIN_TOKEN);
+    }
+
+    #[test]
+    #[should_panic(expected = "server.max_body_bytes")]
+    fn an_override_out_of_its_range_fails_the_test_naming_it() {
+        let _: Settings = settings(DEFAULTS, &[("APP__SERVER__MAX_BODY_BYTES", "1")]);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 /// Talks to an app listening on `127.0.0.1:<port>`. Every request either answers or
 /// fails the test: a refused connection is a bug in the test, not a case to handle.
+/// Every request carries the admin token in `x-fault-token`, so a test's fault
+/// headers apply (override it to see them refused).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     /// `http://127.0.0.1:<port>`.
@@ -19,9 +21,17 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client for the app on `port`.
     pub fn new(port: u16) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-fault-token",
+            reqwest::header::HeaderValue::from_static(crate::app::ADMIN_TOKEN),
+        );
         Self {
             address: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .expect("a plain HTTP client builds"),
         }
     }
 
@@ -97,8 +107,17 @@ impl HttpClient {
 /// Asserts that the kit's per-request fault headers apply to the request `make`
 /// builds (anew for each try): `x-fault-delay: 300ms` delays it, and it still answers
 /// `ok`; `x-fault-error: 503` answers an `injected-fault` problem instead; an unknown
-/// `x-fault-scenario` is a 400 `invalid-fault-header` naming the header.
+/// `x-fault-scenario` is a 400 `invalid-fault-header` naming the header; and without
+/// the admin token a fault header is a 403 `fault-headers-forbidden`.
 pub async fn assert_fault_headers_apply(make: impl Fn() -> RequestBuilder, ok: StatusCode) {
+    let anonymous = make()
+        .header("x-fault-error", "503")
+        .header("x-fault-token", "not-the-admin-token")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(anonymous, StatusCode::FORBIDDEN, "fault-headers-forbidden").await;
+    assert_eq!(body["header"], "x-fault-token", "{body}");
     let started = Instant::now();
     let delayed = make()
         .header("x-fault-delay", "300ms")

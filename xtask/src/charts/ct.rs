@@ -3,8 +3,8 @@
 //! validation of Chart.yaml, `helm lint` with every ci values file.
 //!
 //! Locally every chart is linted (`--all`) without the version-increment check,
-//! which needs the target branch; the GitHub workflow runs ct on changed charts
-//! with it.
+//! which needs the target branch; the e2e workflow lints the changed charts with
+//! it and `ct install`s every chart on kind (docs/ci.md).
 
 use anyhow::{Context, Result};
 

@@ -10,7 +10,10 @@
 //!   chart's overlay, marked by a JSON Schema `$comment`;
 //! - `values/obi.yaml`: OBI values with every app route;
 //! - what the app registry `apps.toml` generates ([`registry`]): sections of the
-//!   umbrella chart, the Dockerfile and the README.
+//!   umbrella chart, the Dockerfile and the README;
+//! - the scenario library of `docs/troubleshooting.md`, from the scenario registry
+//!   ([`scenarios`]), and the "Expected telemetry" section of each app's page
+//!   ([`app_docs`]), and each app's mix in `docs/load-testing.md` ([`load_guide`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::inventory::Chart;
-use super::{obi_routes, registry, schema};
+use super::{app_docs, load_guide, obi_routes, registry, scenarios, schema};
 use crate::apps;
 use crate::paths;
 
@@ -107,6 +110,18 @@ pub fn expected(charts: &[Chart]) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
         obi_routes::expected()?.into_bytes(),
     );
     files.extend(registry::expected(&apps::ALL, charts)?);
+    let (scenarios, _) = scenarios::build(&scenarios::load()?)?;
+    files.insert(
+        PathBuf::from(scenarios::guide::TROUBLESHOOTING),
+        scenarios::guide::expected(&scenarios)?.into_bytes(),
+    );
+    files.insert(
+        PathBuf::from(load_guide::LOAD_TESTING),
+        load_guide::expected(&scenarios)?.into_bytes(),
+    );
+    for (page, text) in app_docs::expected(&scenarios)? {
+        files.insert(PathBuf::from(page), text.into_bytes());
+    }
     Ok(files)
 }
 

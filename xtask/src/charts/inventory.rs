@@ -59,6 +59,9 @@ pub struct ChartYaml {
     pub name: String,
     #[serde(default)]
     pub version: String,
+    /// `appVersion`: for our charts, the default tag of our images.
+    #[serde(default, rename = "appVersion")]
+    pub app_version: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
@@ -174,6 +177,7 @@ mod tests {
             meta: ChartYaml {
                 name: name.into(),
                 version: "0.1.0".into(),
+                app_version: None,
                 kind: None,
                 annotations: BTreeMap::new(),
                 dependencies: deps

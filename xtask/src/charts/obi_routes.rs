@@ -229,17 +229,6 @@ config:
     )
 }
 
-/// The top-level `routes:` section of a standalone OBI config (`cargo xtask demo`),
-/// from the same route tables as `values/obi.yaml`.
-pub fn standalone_section() -> Result<String> {
-    let (patterns, ignored) = route_lists(&read_apps(paths::root(), &apps::ALL)?);
-    Ok(format!(
-        "routes:\n  unmatched: heuristic\n  ignore_mode: all\n  ignored_patterns:{}  patterns:{}",
-        yaml_list(&ignored, "    "),
-        yaml_list(&patterns, "    "),
-    ))
-}
-
 /// The generated file's expected contents, from the apps and the pin.
 pub fn expected() -> Result<String> {
     Ok(render(
@@ -410,24 +399,5 @@ mod registry_tests {
         let routes = read_apps(&root, &[web, rpc]).unwrap();
         assert_eq!(routes[0].paths, ["/a/{id}"]);
         std::fs::remove_dir_all(&root).unwrap();
-    }
-}
-
-#[cfg(test)]
-mod standalone_tests {
-    #[test]
-    fn the_standalone_section_is_yaml_with_the_health_paths_ignored() {
-        let section = super::standalone_section().unwrap();
-        let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&section).unwrap();
-        let ignored = &yaml["routes"]["ignored_patterns"];
-        assert!(
-            ignored
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .any(|p| p.as_str() == Some("/healthz")),
-            "{section}"
-        );
-        assert_eq!(yaml["routes"]["unmatched"].as_str(), Some("heuristic"));
     }
 }

@@ -37,6 +37,12 @@ const PACKAGES: &[(&str, &str)] = &[
     ("openssl", "/usr/bin/openssl"),
 ];
 
+/// The package names, for `cargo xtask tools apt-packages`: CI installs them with
+/// sudo (the gate itself runs unprivileged there, and bails on missing packages).
+pub fn package_names() -> Vec<&'static str> {
+    PACKAGES.iter().map(|(name, _)| *name).collect()
+}
+
 /// The policy hook that tells `invoke-rc.d` not to start services (exit 101).
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
 

@@ -19,6 +19,14 @@ use serde::Deserialize;
 use super::{Install, Row};
 use crate::{cmd, paths};
 
+/// The pinned version of the Go tool `name` (e.g. `helm` → `v3.19.0`).
+pub fn pin(name: &str) -> Option<&'static str> {
+    TOOLS
+        .iter()
+        .find(|tool| tool.name == name)
+        .map(|tool| tool.version)
+}
+
 /// A Go program pinned to a module version.
 #[derive(Debug)]
 struct GoTool {

@@ -25,7 +25,7 @@ pub fn config_path() -> PathBuf {
 }
 
 /// Writes [`config_path`] when its content differs, and returns the path.
-pub(super) fn write_config() -> Result<PathBuf> {
+pub(crate) fn write_config() -> Result<PathBuf> {
     let path = config_path();
     let text = render_config();
     if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {

@@ -6,7 +6,8 @@ use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme};
 use service_kit::problem::status::{
-    BAD_REQUEST, CONFLICT, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, CONFLICT, PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 use super::{AppState, Tag};
@@ -42,7 +43,13 @@ pub enum Placed {
 /// What a checkout can answer besides 201.
 type CheckoutErrors = Errors<
     {
-        BAD_REQUEST | UNAUTHORIZED | CONFLICT | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | UNAVAILABLE
+        BAD_REQUEST
+            | UNAUTHORIZED
+            | CONFLICT
+            | PAYLOAD_TOO_LARGE
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | UNAVAILABLE
     },
 >;
 
@@ -66,11 +73,11 @@ impl CheckoutApi {
             slug: "invalid-idempotency-key",
             detail,
         })?;
-        body.validate().map_err(ApiError::Invalid)?;
+        let customer_id = body.0.validate().map_err(ApiError::Invalid)?;
         let outcome = self
             .state
             .journey
-            .checkout(key, &auth.0.token, body.customer_id)
+            .checkout(key, &auth.0.token, customer_id)
             .await?;
         let (receipt, replayed) = match outcome {
             Outcome::Placed(receipt) => (receipt, None),

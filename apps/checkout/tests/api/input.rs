@@ -53,6 +53,18 @@ async fn bad_requests_are_named_4xx() {
         .await
         .unwrap();
     assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let too_large = shop
+        .checkout
+        .client
+        .post(shop.checkout.url("/api/v1/checkout"))
+        .bearer_auth(&seeded.token)
+        .header("Idempotency-Key", "k5")
+        .json(&json!({"customer_id": seeded.customer, "padding": "x".repeat(8192)}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(too_large, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large").await;
     assert!(shop.orders_of(seeded.customer).await.is_empty());
 }
 

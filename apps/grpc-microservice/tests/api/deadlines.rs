@@ -11,7 +11,7 @@ use grpc_microservice::proto::GetStockRequest;
 use poem::http::{HeaderMap, Request};
 use prost::Message as _;
 
-use crate::helpers::{settings, spawn_with};
+use crate::helpers::{TOKEN, settings, spawn_with};
 
 /// One length-prefixed gRPC message: GetStock of a seeded SKU.
 fn framed_request() -> Vec<u8> {
@@ -85,6 +85,7 @@ async fn deadline_exceeded_is_a_trailers_only_answer_written_the_margin_before_t
         &[
             ("grpc-timeout", "1S"),
             ("x-fault-scenario", "deadline_storm"),
+            ("x-fault-token", TOKEN),
         ],
     )
     .await;

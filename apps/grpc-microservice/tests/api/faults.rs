@@ -10,7 +10,14 @@ use serde_json::json;
 
 use crate::helpers::{TOKEN, code, settings, spawn, spawn_with};
 
+/// A `GetStock` call with the admin token in `x-fault-token` and `pairs` as metadata.
 fn get(pairs: &[(&str, &str)]) -> Request<GetStockRequest> {
+    let mut req = anonymous(pairs);
+    req.metadata_mut().insert("x-fault-token", TOKEN);
+    req
+}
+
+fn anonymous(pairs: &[(&str, &str)]) -> Request<GetStockRequest> {
     let mut req = Request::new(GetStockRequest {
         sku: "SKU-00001".into(),
     });
@@ -18,6 +25,21 @@ fn get(pairs: &[(&str, &str)]) -> Request<GetStockRequest> {
         req.metadata_mut().insert(*name, *value);
     }
     req
+}
+
+#[tokio::test]
+async fn fault_headers_without_the_admin_token_are_permission_denied() {
+    let mut app = spawn().await;
+    let client = app.client();
+    for pairs in [
+        &[("x-fault-error", "503")][..],
+        &[("x-fault-delay", "2s"), ("x-fault-token", "guess")][..],
+    ] {
+        let result = client.get_stock(anonymous(pairs)).await;
+        assert_eq!(code(result), Code::PermissionDenied, "{pairs:?}");
+    }
+    assert!(client.get_stock(anonymous(&[])).await.is_ok());
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -97,6 +119,7 @@ async fn a_stalled_stream_sends_one_message_then_waits_for_the_deadline() {
     });
     req.metadata_mut()
         .insert("x-fault-scenario", "stalled_stream");
+    req.metadata_mut().insert("x-fault-token", TOKEN);
     req.metadata_mut().insert("grpc-timeout", "300m");
     let mut watch = app.client().watch_stock(req).await.unwrap().into_inner();
     assert!(watch.next().await.unwrap().is_ok());

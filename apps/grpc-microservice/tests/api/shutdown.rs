@@ -29,6 +29,8 @@ async fn shutdown_ends_streams_cleanly_and_finishes_calls_in_flight() {
                 sku: "SKU-00001".into(),
             });
             req.metadata_mut().insert("x-fault-delay", "300ms");
+            req.metadata_mut()
+                .insert("x-fault-token", crate::helpers::TOKEN);
             client.get_stock(req).await
         })
     };

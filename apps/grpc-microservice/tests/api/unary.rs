@@ -93,6 +93,15 @@ async fn reserve_then_release_gives_units_back() {
         }))
         .await;
     assert_eq!(code(empty), Code::InvalidArgument);
+    // A huge id is refused without being echoed into grpc-message.
+    let huge = client
+        .release(Request::new(ReleaseRequest {
+            reservation_id: "r".repeat(100_000),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(huge.code(), Code::InvalidArgument);
+    assert!(huge.message().unwrap_or_default().len() < 200, "{huge:?}");
     app.stop().await;
 }
 

@@ -31,7 +31,7 @@ pub struct ProductInput {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
     /// At most 2000 characters.
-    #[oai(validator(max_length = 2000))]
+    #[oai(nullable, validator(max_length = 2000))]
     pub description: Option<String>,
     /// 1 to 50 of `a-z`, `0-9`, `-`.
     #[oai(validator(min_length = 1, max_length = 50, pattern = "^[a-z0-9-]+$"))]

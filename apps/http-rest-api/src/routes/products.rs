@@ -34,7 +34,8 @@ pub struct ProductDto {
     pub stock: i64,
     /// Incremented on every change; the `ETag` is `"<id>-<version>"`.
     pub version: u64,
-    /// Content type of the product image, if one was uploaded.
+    /// Content type of the product image; `null` until one is uploaded.
+    #[oai(nullable)]
     pub image_type: Option<String>,
 }
 
@@ -61,7 +62,8 @@ impl From<Product> for ProductDto {
 pub struct ProductPage {
     /// The products, by ascending id.
     pub items: Vec<ProductDto>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -187,7 +189,9 @@ impl ProductsApi {
     #[oai(path = "/products", method = "get", operation_id = "listProducts")]
     async fn list(
         &self,
-        /// Page size, 1 to `store.max_page_size` (default `store.default_page_size`).
+        /// Page size (default `store.default_page_size`; more than
+        /// `store.max_page_size` is that many).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
@@ -204,19 +208,14 @@ impl ProductsApi {
         /// Only these SKUs (repeat for several: `sku=A&sku=B`), e.g. the lines of a cart.
         sku: Query<Vec<String>>,
     ) -> Result<Json<ProductPage>, ListErrors> {
+        // 1 to MAX_PAGE_SIZE, as the document says (poem checks it); a lower
+        // `store.max_page_size` shortens the page rather than refusing what the
+        // document admits.
+        let store = &self.state.settings.store;
         let limit = limit
             .0
-            .unwrap_or(self.state.settings.store.default_page_size);
-        if limit == 0 || limit > self.state.settings.store.max_page_size {
-            return Err(ApiError::bad_parameter(
-                "limit",
-                format!(
-                    "must be between 1 and {}",
-                    self.state.settings.store.max_page_size
-                ),
-            )
-            .into());
-        }
+            .unwrap_or(store.default_page_size)
+            .min(store.max_page_size);
         let after = match cursor.0.as_deref() {
             Some(text) => {
                 Some(cursor::decode(text).map_err(|m| ApiError::bad_parameter("cursor", m))?)
@@ -278,9 +277,10 @@ impl ProductsApi {
     ) -> Result<ProductResponse, GetErrors> {
         let product = self.state.store.get(id.0)?;
         let etag = product.etag();
+        // `*` matches any current representation (RFC 9110 13.1.2).
         if if_none_match.0.as_deref().is_some_and(|tags| {
             tags.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
+                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
         }) {
             return Ok(ProductResponse::NotModified(etag));
         }

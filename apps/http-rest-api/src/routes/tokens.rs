@@ -44,6 +44,7 @@ type IssueErrors = Errors<
     {
         status::BAD_REQUEST
             | status::UNAUTHORIZED
+            | status::PAYLOAD_TOO_LARGE
             | status::UNSUPPORTED_MEDIA_TYPE
             | status::TOO_MANY_REQUESTS
     },

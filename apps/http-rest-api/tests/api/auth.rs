@@ -88,9 +88,10 @@ async fn an_invalid_or_foreign_token_is_a_401() {
 
 #[tokio::test]
 async fn an_expired_token_is_a_401() {
-    let app = spawn_app_with(&[("APP__AUTH__TOKEN_TTL", "0s")]).await;
+    // The shortest lifetime the settings admit (0s is refused at start-up).
+    let app = spawn_app_with(&[("APP__AUTH__TOKEN_TTL", "1s")]).await;
     let token = app.token("editor").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let response = app
         .create_product(&token, &product("MUG-1", "kitchen", 1))
         .await;

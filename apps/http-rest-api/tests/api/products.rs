@@ -44,6 +44,15 @@ async fn an_unchanged_product_answers_304_to_if_none_match() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    // `*` matches any current representation (RFC 9110).
+    let response = app
+        .client
+        .get(&url)
+        .header("if-none-match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
 }
 
 #[tokio::test]
@@ -228,6 +237,41 @@ async fn a_list_of_skus_finds_exactly_those_products() {
         skus,
         ["CART-1", "CART-2"],
         "in id order, unknown ones absent"
+    );
+}
+
+#[tokio::test]
+async fn a_limit_the_document_admits_is_never_refused_only_capped() {
+    let app = spawn_app_with(&[
+        ("APP__STORE__MAX_PAGE_SIZE", "2"),
+        ("APP__STORE__DEFAULT_PAGE_SIZE", "2"),
+    ])
+    .await;
+    let token = app.token("editor").await;
+    for sku in ["MUG-1", "MUG-2", "MUG-3"] {
+        app.seed(&token, sku, "kitchen", 100).await;
+    }
+    let response = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .query(&[("limit", "100")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let document: Value = serde_json::from_str(&http_rest_api::routes::openapi_document()).unwrap();
+    let parameters = document["paths"]["/api/v1/products"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let limit = parameters.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].as_f64(),
+            limit["schema"]["maximum"].as_f64()
+        ),
+        (Some(1.0), Some(100.0))
     );
 }
 

@@ -1,4 +1,5 @@
-//! Per-client token buckets: 429 with `Retry-After`, per token, off-switchable.
+//! Per-client token buckets: 429 with `Retry-After`, per user of a valid token (junk
+//! tokens count as none), off-switchable.
 
 use reqwest::StatusCode;
 
@@ -99,4 +100,50 @@ async fn switched_off_no_client_is_limited() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
+}
+
+#[tokio::test]
+async fn a_junk_token_per_request_is_limited_like_no_token() {
+    let app = spawn_app_with(LIMITED).await;
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/products"))
+            .bearer_auth(format!("junk-{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        3,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_before_the_body_is_read_closes_the_connection_saying_so() {
+    let app = spawn_app_with(LIMITED).await;
+    for _ in 0..3 {
+        app.client
+            .get(app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let response = app
+        .client
+        .post(app.url("/api/v1/products"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["connection"], "close");
 }

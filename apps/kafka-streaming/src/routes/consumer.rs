@@ -17,7 +17,8 @@ use crate::store::inspector;
 pub struct PartitionLagDoc {
     /// Partition number.
     pub partition: i32,
-    /// Next offset the group will process (absent before its first commit).
+    /// Next offset the group will process (`null` before its first commit).
+    #[oai(nullable)]
     pub committed: Option<i64>,
     /// Next offset the broker will write.
     pub high_watermark: i64,

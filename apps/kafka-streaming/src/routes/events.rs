@@ -1,27 +1,35 @@
 //! `/api/v1/events`: publish one event or a batch, answered once the broker
 //! acknowledged (`poison_rate` writes an undecodable record, `producer_burst` writes
-//! copies); and the middleware that names fields of the wrong JSON type.
+//! copies).
 
 use futures_util::future::join_all;
-use poem::http::{Method, StatusCode};
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use service_kit::faults::middleware::is_active;
+use service_kit::input::{Field, ListOf};
+use service_kit::problem::FieldProblem;
 use service_kit::problem::status::{
-    BAD_REQUEST, NOT_FOUND, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
 };
-use service_kit::problem::{DocumentedError, FieldProblem};
 
 use super::{AppState, Tag};
 use crate::error::{ApiError, Errors};
-use crate::event::{Event, EventRequest};
+use crate::event::{Event, EventRequest, MAX_BATCH};
 use crate::scenarios::{POISON_RATE, PRODUCER_BURST};
 use crate::store::StoreError;
 
 /// What publishing can answer besides 202.
-type PublishErrors =
-    Errors<{ BAD_REQUEST | NOT_FOUND | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | UNAVAILABLE }>;
+type PublishErrors = Errors<
+    {
+        BAD_REQUEST
+            | NOT_FOUND
+            | PAYLOAD_TOO_LARGE
+            | UNSUPPORTED_MEDIA_TYPE
+            | UNPROCESSABLE
+            | UNAVAILABLE
+    },
+>;
 
 /// Where the broker wrote an event.
 #[derive(Debug, Clone, Object)]
@@ -37,10 +45,10 @@ pub struct Accepted {
 }
 
 /// A batch of events.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Object)]
 pub struct BatchRequest {
     /// 1 to `events.max_batch` events.
-    pub events: Option<Vec<EventRequest>>,
+    pub events: Field<ListOf<EventRequest, 1, MAX_BATCH>>,
 }
 
 /// Every event of a batch, acknowledged.
@@ -139,11 +147,18 @@ impl EventsApi {
         self.state.require_api()?;
         let settings = &self.state.settings.events;
         let mut problems = Vec::new();
-        let requests = body.0.events.unwrap_or_default();
-        if requests.is_empty() || requests.len() > settings.max_batch {
+        let requests = body
+            .0
+            .events
+            .check("events", &mut problems)
+            .unwrap_or_default();
+        if requests.len() > settings.max_batch {
             problems.push(FieldProblem::new(
                 "events",
-                format!("must hold 1 to {} events", settings.max_batch),
+                format!(
+                    "must hold at most {} events (events.max_batch)",
+                    settings.max_batch
+                ),
             ));
         }
         let events: Vec<Event> = requests
@@ -164,34 +179,4 @@ impl EventsApi {
         let accepted = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok(PublishBatch::Accepted(Json(BatchAccepted { accepted })))
     }
-}
-
-/// An events body poem refuses (400) for a field of the wrong JSON type becomes a 422
-/// `validation` naming the field and the type it must have, like every other invalid
-/// field. Runs inside the kit's problem+json layer, which shapes every other error.
-pub async fn wrong_types_are_invalid<E: Endpoint>(
-    next: E,
-    mut req: Request,
-) -> poem::Result<Response> {
-    let batch = match (req.method(), req.uri().path()) {
-        (&Method::POST, "/api/v1/events") => false,
-        (&Method::POST, "/api/v1/events/batch") => true,
-        _ => return next.call(req).await.map(IntoResponse::into_response),
-    };
-    let body = req.take_body().into_bytes().await?;
-    req.set_body(body.clone());
-    let answer = next.call(req).await.map(IntoResponse::into_response);
-    let refused = match &answer {
-        Ok(response) => response.status() == StatusCode::BAD_REQUEST,
-        Err(err) => err.status() == StatusCode::BAD_REQUEST,
-    };
-    let problems = if refused {
-        crate::event::type_problems(&body, batch)
-    } else {
-        Vec::new()
-    };
-    if problems.is_empty() {
-        return answer;
-    }
-    Ok(ApiError::Invalid(problems).into_problem().into_response())
 }

@@ -173,17 +173,29 @@ async fn malformed_json_and_unknown_routes_are_problems() {
         .send()
         .await
         .unwrap();
-    assert_problem(response, StatusCode::BAD_REQUEST, "about:blank").await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "bad-body").await;
     let response = app
         .post(
             "/api/v1/events",
             &json!({"type": 5, "source": "s", "payload": {}}),
         )
         .await;
-    // poem-openapi reads the number 5 as the string "5", which validation refuses.
+    // A number is not the string "5": refused, not coerced.
     let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     assert_eq!(body["errors"][0]["field"], "type");
-    // A field of a type poem cannot read as a string is named with the type expected.
+    assert_eq!(
+        body["errors"][0]["message"],
+        "must be a string, not a number"
+    );
+    let response = app
+        .post(
+            "/api/v1/events",
+            &json!({"type": "a", "source": 5, "payload": {}}),
+        )
+        .await;
+    let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(test_support::http::fields(&body), ["source"]);
+    // Every field of the wrong type is named with the type expected.
     let response = app
         .post(
             "/api/v1/events",
@@ -200,9 +212,14 @@ async fn malformed_json_and_unknown_routes_are_problems() {
     let response = app.post("/api/v1/events/batch", &events).await;
     let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     assert_eq!(body["errors"][0]["field"], "events[1].type", "{body}");
-    // A body that is no event object at all stays poem's 400.
+    // A body that is no event object at all is a 400 bad-body.
     let response = app.post("/api/v1/events", &json!([1])).await;
-    assert_problem(response, StatusCode::BAD_REQUEST, "about:blank").await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "bad-body").await;
+    let response = app
+        .post("/api/v1/events/batch", &json!({"events": []}))
+        .await;
+    let body = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(test_support::http::fields(&body), ["events"]);
     assert_problem(
         app.get("/api/v1/nothing").await,
         StatusCode::NOT_FOUND,

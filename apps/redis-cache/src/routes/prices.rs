@@ -9,7 +9,9 @@ use futures_util::stream::{self, BoxStream};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use service_kit::problem::status::{BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE};
+use service_kit::problem::status::{
+    BAD_GATEWAY, BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{AppState, DEGRADED, Tag, check_id};
@@ -78,7 +80,9 @@ impl PricesApi {
         body: Json<PriceRequest>,
     ) -> Result<
         PriceResponse,
-        Errors<{ BAD_REQUEST | NOT_FOUND | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY }>,
+        Errors<
+            { BAD_REQUEST | NOT_FOUND | PAYLOAD_TOO_LARGE | UNSUPPORTED_MEDIA_TYPE | BAD_GATEWAY },
+        >,
     > {
         let id = check_id(id.0)?;
         if body.price_cents < 0 {
@@ -114,20 +118,25 @@ impl PricesApi {
 
     /// Stream price changes as Server-Sent Events.
     ///
-    /// Without parameters the stream stays open; `max_events` and `max_duration_ms`
-    /// (at most 10 minutes) end it, for clients that poll in windows.
+    /// Without parameters the stream stays open; `max_events` (1 to 100 000) and
+    /// `max_duration_ms` (1 to 600 000, ten minutes) end it, for clients that poll in
+    /// windows.
     #[oai(path = "/prices/stream", method = "get", operation_id = "streamPrices")]
     async fn stream(
         &self,
-        max_events: Query<Option<u32>>,
-        max_duration_ms: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100000")))] max_events: Query<
+            Option<u32>,
+        >,
+        #[oai(validator(minimum(value = "1"), maximum(value = "600000")))] max_duration_ms: Query<
+            Option<u64>,
+        >,
     ) -> Result<EventStream<BoxStream<'static, PriceChange>>, Errors<{ BAD_REQUEST }>> {
         let mut stream = changes(self.state.prices.listen());
         if let Some(n) = max_events.0 {
             stream = stream.take(n as usize).boxed();
         }
         if let Some(ms) = max_duration_ms.0 {
-            let window = Duration::from_millis(ms.min(600_000));
+            let window = Duration::from_millis(ms);
             stream = stream.take_until(tokio::time::sleep(window)).boxed();
         }
         Ok(EventStream::new(stream).keep_alive(self.state.settings.prices.keep_alive))

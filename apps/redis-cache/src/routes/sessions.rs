@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme};
 use secrecy::ExposeSecret;
 use service_kit::problem::status::{
-    BAD_REQUEST, UNAUTHORIZED, UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE,
 };
 
 use super::{AppState, NoContent, Tag};
@@ -39,6 +39,7 @@ pub struct LoginRequest {
 #[oai(skip_serializing_if_is_none)]
 pub struct Session {
     /// Pass as `Authorization: Bearer <token>`.
+    #[oai(nullable)]
     pub token: Option<String>,
     /// Who is logged in.
     pub username: String,
@@ -75,7 +76,15 @@ impl SessionsApi {
         body: Json<LoginRequest>,
     ) -> Result<
         LoginResponse,
-        Errors<{ BAD_REQUEST | UNAUTHORIZED | UNSUPPORTED_MEDIA_TYPE | UNAVAILABLE }>,
+        Errors<
+            {
+                BAD_REQUEST
+                    | UNAUTHORIZED
+                    | PAYLOAD_TOO_LARGE
+                    | UNSUPPORTED_MEDIA_TYPE
+                    | UNAVAILABLE
+            },
+        >,
     > {
         if !valid_username(&body.username) {
             return Err(ApiError::BadRequest {

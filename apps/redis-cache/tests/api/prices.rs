@@ -131,3 +131,17 @@ async fn a_windowed_stream_ends_by_itself() {
         .unwrap();
     assert_eq!(body.matches("data:").count(), 1, "{body}");
 }
+
+#[tokio::test]
+async fn a_window_outside_its_documented_range_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    for (query, parameter) in [
+        ("max_events=0", "max_events"),
+        ("max_duration_ms=0", "max_duration_ms"),
+        ("max_duration_ms=18446744073709551615", "max_duration_ms"),
+    ] {
+        let response = app.get(&format!("/api/v1/prices/stream?{query}")).await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "bad-parameter").await;
+        assert_eq!(body["errors"][0]["field"], parameter, "{query}");
+    }
+}

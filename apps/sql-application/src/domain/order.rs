@@ -2,73 +2,54 @@
 //! and the checks it must pass against the stored state — the customer exists, every
 //! product exists and has the stock — that decide what placing it writes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use service_kit::problem::FieldProblem;
-
-use super::Errors;
+use service_kit::input::{IdField, Int};
 
 /// One line of an order request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineInput {
     /// The product ordered.
     pub product_id: i64,
-    /// How many units, 1–1000.
+    /// How many units.
     pub quantity: i32,
 }
 
-/// An order as it may be placed: a customer and distinct products.
+/// An order as it may be placed: a customer and distinct products (lines naming the
+/// same product are merged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderInput {
     /// Who orders.
     pub customer_id: i64,
-    /// What, each product at most once.
+    /// What, each product once, in the order first named.
     pub lines: Vec<LineInput>,
 }
 
 /// Most units of one product in one order line.
 pub const MAX_QUANTITY: i32 = 1000;
+/// Most lines in one order request (`orders.max_items` may lower it).
+pub const MAX_ITEMS: u32 = 50;
+
+/// The rule of a line's quantity.
+pub type QuantityField = Int<1, { MAX_QUANTITY as i64 }>;
+/// The rule of a customer's or product's id in a body.
+pub type RefField = IdField;
 
 impl OrderInput {
-    /// Validates an order request; `max_items` bounds the number of lines.
-    pub fn parse(
-        customer_id: i64,
-        lines: &[LineInput],
-        max_items: usize,
-    ) -> Result<Self, Vec<FieldProblem>> {
-        let mut errors = Errors::default();
-        if customer_id <= 0 {
-            errors.add("customer_id", "must be a positive id");
-        }
-        if lines.is_empty() {
-            errors.add("items", "must contain at least one item");
-        } else if lines.len() > max_items {
-            errors.add("items", format!("must contain at most {max_items} items"));
-        }
-        let mut seen = BTreeSet::new();
-        for (index, line) in lines.iter().enumerate() {
-            if line.product_id <= 0 {
-                errors.add(
-                    format!("items[{index}].product_id"),
-                    "must be a positive id",
-                );
-            } else if !seen.insert(line.product_id) {
-                errors.add(
-                    format!("items[{index}].product_id"),
-                    "is listed twice; order each product once with its total quantity",
-                );
-            }
-            if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-                errors.add(
-                    format!("items[{index}].quantity"),
-                    format!("must be between 1 and {MAX_QUANTITY}"),
-                );
+    /// An order from lines that passed their rules; lines naming the same product
+    /// become one, their quantities added.
+    pub fn new(customer_id: i64, lines: &[LineInput]) -> Self {
+        let mut merged: Vec<LineInput> = Vec::with_capacity(lines.len());
+        for line in lines {
+            match merged.iter_mut().find(|m| m.product_id == line.product_id) {
+                Some(known) => known.quantity = known.quantity.saturating_add(line.quantity),
+                None => merged.push(*line),
             }
         }
-        errors.finish(Self {
+        Self {
             customer_id,
-            lines: lines.to_vec(),
-        })
+            lines: merged,
+        }
     }
 }
 
@@ -113,6 +94,10 @@ pub enum Rejection {
     /// Lines asking for more than the stock: "product 7 has 2 of 5", ...
     #[error("{}", join(.0, "; "))]
     InsufficientStock(Vec<String>),
+    /// The total does not fit in 63 bits (only prices stored before prices were
+    /// bounded can get there).
+    #[error("the order's total exceeds {} cents", i64::MAX)]
+    TotalTooLarge,
 }
 
 impl Rejection {
@@ -122,6 +107,7 @@ impl Rejection {
             Self::UnknownCustomer(_) => "unknown-customer",
             Self::UnknownProducts(_) => "unknown-product",
             Self::InsufficientStock(_) => "insufficient-stock",
+            Self::TotalTooLarge => "total-too-large",
         }
     }
 }
@@ -182,8 +168,12 @@ impl OrderInput {
             .collect();
         let total_cents = lines
             .iter()
-            .map(|line| line.unit_price_cents * i64::from(line.quantity))
-            .sum();
+            .try_fold(0_i64, |total, line| {
+                line.unit_price_cents
+                    .checked_mul(i64::from(line.quantity))
+                    .and_then(|cost| total.checked_add(cost))
+            })
+            .ok_or(Rejection::TotalTooLarge)?;
         Ok(Placement { lines, total_cents })
     }
 }
@@ -191,37 +181,16 @@ impl OrderInput {
 mod tests {
     use super::*;
 
-    fn fields(errors: Vec<FieldProblem>) -> Vec<String> {
-        errors.into_iter().map(|e| e.field).collect()
-    }
-
     #[test]
-    fn orders_need_distinct_products_in_sane_quantities() {
+    fn lines_naming_one_product_are_merged_in_first_named_order() {
         let line = |product_id, quantity| LineInput {
             product_id,
             quantity,
         };
-        assert!(OrderInput::parse(1, &[line(1, 2), line(2, 1000)], 50).is_ok());
-        assert_eq!(
-            fields(OrderInput::parse(0, &[], 50).unwrap_err()),
-            ["customer_id", "items"]
-        );
-        assert_eq!(
-            fields(
-                OrderInput::parse(1, &[line(1, 0), line(1, 1), line(-3, 1001)], 50).unwrap_err()
-            ),
-            [
-                "items[0].quantity",
-                "items[1].product_id",
-                "items[2].product_id",
-                "items[2].quantity"
-            ]
-        );
-        assert_eq!(
-            fields(OrderInput::parse(1, &[line(1, 1), line(2, 1)], 1).unwrap_err()),
-            ["items"]
-        );
+        let order = OrderInput::new(1, &[line(2, 1), line(1, 2), line(2, 1000)]);
+        assert_eq!(order.lines, [line(2, 1001), line(1, 2)]);
     }
+
     fn order(lines: &[(i64, i32)]) -> OrderInput {
         let lines: Vec<LineInput> = lines
             .iter()
@@ -230,7 +199,7 @@ mod tests {
                 quantity,
             })
             .collect();
-        OrderInput::parse(7, &lines, 50).unwrap()
+        OrderInput::new(7, &lines)
     }
 
     fn stock(levels: &[(i64, i64, i32)]) -> BTreeMap<i64, StockLevel> {
@@ -248,6 +217,16 @@ mod tests {
         assert_eq!(placement.total_cents, 3 * 250 + 1000);
         assert_eq!(placement.lines[0].product_id, 2);
         assert_eq!(placement.lines[0].unit_price_cents, 250);
+    }
+
+    #[test]
+    fn a_total_beyond_63_bits_is_refused_not_wrapped() {
+        // What the database may still hold from before prices were bounded: 2^62.
+        let rejection = order(&[(1, 4)])
+            .place(&stock(&[(1, 1 << 62, 10)]))
+            .unwrap_err();
+        assert_eq!(rejection, Rejection::TotalTooLarge);
+        assert_eq!(rejection.slug(), "total-too-large");
     }
 
     #[test]

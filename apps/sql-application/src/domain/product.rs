@@ -1,80 +1,97 @@
-//! A product as it may be stored: a normalised sku, a name, a price and a stock that
-//! are not negative.
+//! A product as it may be stored: a normalised sku, a name, a price and a stock
+//! within their bounds. The bounds are the rules of the request's fields, so the
+//! OpenAPI document shows exactly what is checked.
 
-use service_kit::problem::FieldProblem;
+use service_kit::input::{Int, Matching, Pattern, Text};
 
-use super::{Errors, text};
+/// Most cents one unit may cost (10 000 000.00): with at most
+/// [`super::order::MAX_QUANTITY`] units per line and [`super::order::MAX_ITEMS`] lines,
+/// no order total comes near `i64::MAX`.
+pub const MAX_PRICE_CENTS: i64 = 1_000_000_000;
+/// Most units in stock.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+/// A stock-keeping unit as sent: 1–64 of letters, digits, `-`, `_`.
+#[derive(Debug)]
+pub struct Sku;
+
+impl Pattern for Sku {
+    const NAME: &'static str = "sku";
+    const MIN: usize = 1;
+    const MAX: usize = 64;
+    const PATTERN: &'static str = "^[A-Za-z0-9_-]+$";
+}
+
+/// The rule of a product's sku.
+pub type SkuField = Matching<Sku>;
+/// The rule of a display name: 1–200 characters, no NUL.
+pub type NameField = Text<1, 200>;
+/// The rule of a unit price in cents.
+pub type PriceField = Int<0, MAX_PRICE_CENTS>;
+/// The rule of a stock level.
+pub type StockField = Int<0, MAX_STOCK>;
 
 /// A product as it may be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductInput {
-    /// Stock-keeping unit: 1–64 of `A-Z 0-9 - _`, upper-cased.
+    /// Stock-keeping unit, upper-cased.
     pub sku: String,
     /// Display name, 1–200 characters.
     pub name: String,
-    /// Unit price in cents, ≥ 0.
+    /// Unit price in cents, 0 to [`MAX_PRICE_CENTS`].
     pub price_cents: i64,
-    /// Units in stock, ≥ 0.
+    /// Units in stock, 0 to [`MAX_STOCK`].
     pub stock: i32,
 }
 
 impl ProductInput {
-    /// Validates a product request.
-    pub fn parse(
-        sku: &str,
-        name: &str,
-        price_cents: i64,
-        stock: i32,
-    ) -> Result<Self, Vec<FieldProblem>> {
-        let mut errors = Errors::default();
-        let sku = sku.trim().to_ascii_uppercase();
-        if sku.is_empty() || sku.len() > 64 {
-            errors.add("sku", "must be 1 to 64 characters");
-        } else if !sku
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            errors.add("sku", "may only contain letters, digits, `-` and `_`");
-        }
-        let name = text(&mut errors, "name", name, 200);
-        if price_cents < 0 {
-            errors.add("price_cents", "must not be negative");
-        }
-        if stock < 0 {
-            errors.add("stock", "must not be negative");
-        }
-        errors.finish(Self {
-            sku,
-            name,
+    /// A product from fields that passed their rules: the sku upper-cased, the name
+    /// trimmed.
+    pub fn new(sku: &str, name: String, price_cents: i64, stock: i64) -> Self {
+        Self {
+            sku: sku.to_ascii_uppercase(),
+            name: name.trim().to_owned(),
             price_cents,
-            stock,
-        })
+            stock: i32::try_from(stock).unwrap_or(i32::MAX),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+    use service_kit::input::Rule;
+
     use super::*;
 
-    fn fields(errors: Vec<FieldProblem>) -> Vec<String> {
-        errors.into_iter().map(|e| e.field).collect()
-    }
-
     #[test]
-    fn a_valid_product_is_normalised() {
-        let product = ProductInput::parse(" ab-12 ", " Mug ", 1299, 3).unwrap();
-        assert_eq!(product.sku, "AB-12");
-        assert_eq!(product.name, "Mug");
-    }
-
-    #[test]
-    fn every_bad_product_field_is_named() {
-        let errors = ProductInput::parse("a b", "", -1, -5).unwrap_err();
-        assert_eq!(fields(errors), ["sku", "name", "price_cents", "stock"]);
-        let long = "x".repeat(65);
+    fn a_sku_is_upper_cased() {
+        let product = ProductInput::new("ab-12", " Mug ".into(), 1299, 3);
         assert_eq!(
-            fields(ProductInput::parse(&long, &"n".repeat(201), 0, 0).unwrap_err()),
-            ["sku", "name"]
+            (product.sku.as_str(), product.name.as_str()),
+            ("AB-12", "Mug")
         );
+    }
+
+    #[test]
+    fn the_bounds_fit_the_columns_and_every_total() {
+        assert!(MAX_STOCK <= i64::from(i32::MAX));
+        let line = MAX_PRICE_CENTS * i64::from(super::super::order::MAX_QUANTITY);
+        assert!(
+            line.checked_mul(super::super::order::MAX_ITEMS as i64)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn skus_are_what_the_pattern_says() {
+        for good in ["A", "ab-12_x", &"Z".repeat(64)] {
+            assert!(SkuField::parse(&json!(good)).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "é", "AB\n", &"Z".repeat(65), "a\u{0}"] {
+            assert!(SkuField::parse(&json!(bad)).is_err(), "{bad:?}");
+        }
+        assert!(PriceField::parse(&json!(MAX_PRICE_CENTS + 1)).is_err());
+        assert!(PriceField::parse(&json!(4_611_686_018_427_387_904_i64)).is_err());
     }
 }

@@ -4,12 +4,14 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::input::{Field, Id};
 
 use super::products::{Deleted, page_end};
 use super::{
     AppState, CreateErrors, DeleteErrors, GetErrors, ListErrors, Tag, UpdateErrors, cursor,
 };
-use crate::domain::customer::CustomerInput;
+use crate::domain::customer::{CustomerInput, EmailField};
+use crate::domain::product::NameField;
 use crate::error::ApiError;
 use crate::model::Customer;
 use crate::store::customers;
@@ -21,18 +23,24 @@ pub struct CustomersApi {
     pub state: AppState,
 }
 
-/// A product to create or the new fields of one.
-#[derive(Debug, Clone, Object)]
+/// A customer to create or the new fields of one.
+#[derive(Debug, Object)]
 pub struct CustomerRequest {
     /// E-mail address (stored lower-case), unique.
-    pub email: String,
+    pub email: Field<EmailField>,
     /// 1–200 characters.
-    pub name: String,
+    pub name: Field<NameField>,
 }
 
 impl CustomerRequest {
-    fn parse(&self) -> Result<CustomerInput, ApiError> {
-        CustomerInput::parse(&self.email, &self.name).map_err(ApiError::Invalid)
+    fn parse(self) -> Result<CustomerInput, ApiError> {
+        let mut problems = Vec::new();
+        let email = self.email.check("email", &mut problems);
+        let name = self.name.check("name", &mut problems);
+        match (email, name) {
+            (Some(email), Some(name)) => Ok(CustomerInput::new(&email, name)),
+            _ => Err(ApiError::Invalid(problems)),
+        }
     }
 }
 
@@ -41,11 +49,12 @@ impl CustomerRequest {
 pub struct CustomerPage {
     /// Customers by id.
     pub items: Vec<Customer>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
-/// A created product.
+/// A created customer.
 #[derive(Debug, ApiResponse)]
 pub enum CustomerCreated {
     /// Created.
@@ -62,7 +71,7 @@ impl CustomersApi {
         req: &Request,
         body: Json<CustomerRequest>,
     ) -> Result<CustomerCreated, CreateErrors> {
-        let input = body.parse()?;
+        let input = body.0.parse()?;
         self.state.prelude(req).await?;
         let customer = customers::create(&self.state.pool, &input).await?;
         let location = format!("/api/v1/customers/{}", customer.id);
@@ -74,12 +83,14 @@ impl CustomersApi {
     async fn list(
         &self,
         req: &Request,
-        /// Page size, 1 to `orders.max_page_size` (default 20).
+        /// Page size (default 20; more than `orders.max_page_size` is that many).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
+        #[oai(validator(pattern = "^[1-9][0-9]{0,17}$"))]
         after: Query<Option<String>>,
     ) -> Result<Json<CustomerPage>, ListErrors> {
-        let limit = self.state.limit(limit.0)?;
+        let limit = self.state.limit(limit.0);
         let after = cursor(after.0.as_deref())?;
         self.state.prelude(req).await?;
         let mut items = customers::list(&self.state.pool, after, limit + 1).await?;
@@ -89,9 +100,9 @@ impl CustomersApi {
 
     /// Get a customer.
     #[oai(path = "/customers/:id", method = "get", operation_id = "getCustomer")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Customer>, GetErrors> {
+    async fn get(&self, req: &Request, id: Path<Id>) -> Result<Json<Customer>, GetErrors> {
         self.state.prelude(req).await?;
-        Ok(Json(customers::get(&self.state.pool, id.0).await?))
+        Ok(Json(customers::get(&self.state.pool, id.0.get()).await?))
     }
 
     /// Replace a customer's fields.
@@ -103,13 +114,13 @@ impl CustomersApi {
     async fn update(
         &self,
         req: &Request,
-        id: Path<i64>,
+        id: Path<Id>,
         body: Json<CustomerRequest>,
     ) -> Result<Json<Customer>, UpdateErrors> {
-        let input = body.parse()?;
+        let input = body.0.parse()?;
         self.state.prelude(req).await?;
         Ok(Json(
-            customers::update(&self.state.pool, id.0, &input).await?,
+            customers::update(&self.state.pool, id.0.get(), &input).await?,
         ))
     }
 
@@ -119,9 +130,9 @@ impl CustomersApi {
         method = "delete",
         operation_id = "deleteCustomer"
     )]
-    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, DeleteErrors> {
+    async fn delete(&self, req: &Request, id: Path<Id>) -> Result<Deleted, DeleteErrors> {
         self.state.prelude(req).await?;
-        customers::delete(&self.state.pool, id.0).await?;
+        customers::delete(&self.state.pool, id.0.get()).await?;
         Ok(Deleted::NoContent)
     }
 }

@@ -6,14 +6,16 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use service_kit::faults::middleware::is_active;
+use service_kit::input::{Field, Id, ListOf};
 
 use super::products::page_end;
 use super::{AppState, CreateErrors, GetErrors, ListErrors, Tag, cursor};
-use crate::domain::order::{LineInput, OrderInput};
+use crate::domain::order::{LineInput, MAX_ITEMS, OrderInput, QuantityField, RefField};
 use crate::error::ApiError;
 use crate::model::Order;
 use crate::scenarios::N_PLUS_ONE;
 use crate::store::orders::{self, Filter, Idempotency, Placed};
+use service_kit::problem::FieldProblem;
 
 /// Order operations.
 #[derive(Debug)]
@@ -23,21 +25,59 @@ pub struct OrdersApi {
 }
 
 /// One line of an order to place.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Object)]
 pub struct OrderLineRequest {
     /// The product.
-    pub product_id: i64,
-    /// Units, 1–1000.
-    pub quantity: i32,
+    pub product_id: Field<RefField>,
+    /// Units.
+    pub quantity: Field<QuantityField>,
 }
 
 /// An order to place.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Object)]
 pub struct OrderRequest {
     /// Who orders (an existing customer).
-    pub customer_id: i64,
-    /// 1 to `orders.max_items` lines, each product once.
-    pub items: Vec<OrderLineRequest>,
+    pub customer_id: Field<RefField>,
+    /// 1 to `orders.max_items` lines; lines naming the same product are added up.
+    pub items: Field<ListOf<OrderLineRequest, 1, { MAX_ITEMS as usize }>>,
+}
+
+impl OrderRequest {
+    /// The order, or every field at fault; `max_items` is `orders.max_items`.
+    fn parse(self, max_items: usize) -> Result<OrderInput, ApiError> {
+        let mut problems = Vec::new();
+        let customer = self.customer_id.check("customer_id", &mut problems);
+        let items = self.items.check("items", &mut problems).unwrap_or_default();
+        if items.len() > max_items {
+            problems.push(FieldProblem::new(
+                "items",
+                format!("must hold at most {max_items} lines (orders.max_items)"),
+            ));
+        }
+        let lines: Vec<Option<LineInput>> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let product = line
+                    .product_id
+                    .check(&format!("items[{i}].product_id"), &mut problems);
+                let quantity = line
+                    .quantity
+                    .check(&format!("items[{i}].quantity"), &mut problems);
+                Some(LineInput {
+                    product_id: product?,
+                    quantity: i32::try_from(quantity?).ok()?,
+                })
+            })
+            .collect();
+        match customer {
+            Some(customer) if problems.is_empty() => Ok(OrderInput::new(
+                customer,
+                &lines.into_iter().flatten().collect::<Vec<_>>(),
+            )),
+            _ => Err(ApiError::Invalid(problems)),
+        }
+    }
 }
 
 /// A page of orders, newest first.
@@ -45,7 +85,8 @@ pub struct OrderRequest {
 pub struct OrderPage {
     /// Orders with their items.
     pub items: Vec<Order>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -95,21 +136,15 @@ impl OrdersApi {
         req: &Request,
         body: Json<OrderRequest>,
         /// Makes retries safe: 1–200 visible ASCII characters, unique per order.
-        #[oai(name = "Idempotency-Key")]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(max_length = 200, pattern = "^[!-~]+$")
+        )]
         key: Header<Option<String>>,
     ) -> Result<OrderPlaced, CreateErrors> {
         let key = idempotency_key(key.0.as_deref())?;
-        let lines: Vec<LineInput> = body
-            .items
-            .iter()
-            .map(|line| LineInput {
-                product_id: line.product_id,
-                quantity: line.quantity,
-            })
-            .collect();
         let max_items = usize::try_from(self.state.settings.orders.max_items).unwrap_or(usize::MAX);
-        let input =
-            OrderInput::parse(body.customer_id, &lines, max_items).map_err(ApiError::Invalid)?;
+        let input = body.0.parse(max_items)?;
         let idempotency = key.map(|key| Idempotency {
             key,
             request: serde_json::json!({
@@ -128,9 +163,9 @@ impl OrdersApi {
 
     /// Get an order with its items.
     #[oai(path = "/orders/:id", method = "get", operation_id = "getOrder")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Order>, GetErrors> {
+    async fn get(&self, req: &Request, id: Path<Id>) -> Result<Json<Order>, GetErrors> {
         self.state.prelude(req).await?;
-        Ok(Json(orders::get(&self.state.pool, id.0).await?))
+        Ok(Json(orders::get(&self.state.pool, id.0.get()).await?))
     }
 
     /// List orders with their items, newest first, a page at a time. The
@@ -139,17 +174,19 @@ impl OrdersApi {
     async fn list(
         &self,
         req: &Request,
-        /// Page size, 1 to `orders.max_page_size` (default 20).
+        /// Page size (default 20; more than `orders.max_page_size` is that many).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
+        #[oai(validator(pattern = "^[1-9][0-9]{0,17}$"))]
         after: Query<Option<String>>,
         /// Only this customer's orders.
-        customer_id: Query<Option<i64>>,
+        customer_id: Query<Option<Id>>,
     ) -> Result<Json<OrderPage>, ListErrors> {
-        let limit = self.state.limit(limit.0)?;
+        let limit = self.state.limit(limit.0);
         let filter = Filter {
             before: cursor(after.0.as_deref())?,
-            customer_id: customer_id.0,
+            customer_id: customer_id.0.map(Id::get),
             limit: limit + 1,
         };
         self.state.prelude(req).await?;

@@ -4,12 +4,13 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use service_kit::input::{Field, Id};
 
 use super::{
     AppState, CreateErrors, DeleteErrors, GetErrors, ListErrors, Tag, UpdateErrors, cursor,
 };
 use crate::domain::cursor_after;
-use crate::domain::product::ProductInput;
+use crate::domain::product::{NameField, PriceField, ProductInput, SkuField, StockField};
 use crate::error::ApiError;
 use crate::model::Product;
 use crate::store::products;
@@ -22,22 +23,31 @@ pub struct ProductsApi {
 }
 
 /// A product to create or the new fields of one.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Object)]
 pub struct ProductRequest {
     /// 1–64 of letters, digits, `-`, `_` (stored upper-case), unique.
-    pub sku: String,
+    pub sku: Field<SkuField>,
     /// 1–200 characters.
-    pub name: String,
-    /// Unit price in cents, ≥ 0.
-    pub price_cents: i64,
-    /// Units in stock, ≥ 0.
-    pub stock: i32,
+    pub name: Field<NameField>,
+    /// Unit price in cents.
+    pub price_cents: Field<PriceField>,
+    /// Units in stock.
+    pub stock: Field<StockField>,
 }
 
 impl ProductRequest {
-    fn parse(&self) -> Result<ProductInput, ApiError> {
-        ProductInput::parse(&self.sku, &self.name, self.price_cents, self.stock)
-            .map_err(ApiError::Invalid)
+    fn parse(self) -> Result<ProductInput, ApiError> {
+        let mut problems = Vec::new();
+        let sku = self.sku.check("sku", &mut problems);
+        let name = self.name.check("name", &mut problems);
+        let price = self.price_cents.check("price_cents", &mut problems);
+        let stock = self.stock.check("stock", &mut problems);
+        match (sku, name, price, stock) {
+            (Some(sku), Some(name), Some(price), Some(stock)) => {
+                Ok(ProductInput::new(&sku, name, price, stock))
+            }
+            _ => Err(ApiError::Invalid(problems)),
+        }
     }
 }
 
@@ -46,7 +56,8 @@ impl ProductRequest {
 pub struct ProductPage {
     /// Products by id.
     pub items: Vec<Product>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -75,7 +86,7 @@ impl ProductsApi {
         req: &Request,
         body: Json<ProductRequest>,
     ) -> Result<ProductCreated, CreateErrors> {
-        let input = body.parse()?;
+        let input = body.0.parse()?;
         self.state.prelude(req).await?;
         let product = products::create(&self.state.pool, &input).await?;
         let location = format!("/api/v1/products/{}", product.id);
@@ -87,12 +98,14 @@ impl ProductsApi {
     async fn list(
         &self,
         req: &Request,
-        /// Page size, 1 to `orders.max_page_size` (default 20).
+        /// Page size (default 20; more than `orders.max_page_size` is that many).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
+        #[oai(validator(pattern = "^[1-9][0-9]{0,17}$"))]
         after: Query<Option<String>>,
     ) -> Result<Json<ProductPage>, ListErrors> {
-        let limit = self.state.limit(limit.0)?;
+        let limit = self.state.limit(limit.0);
         let after = cursor(after.0.as_deref())?;
         self.state.prelude(req).await?;
         let mut items = products::list(&self.state.pool, after, limit + 1).await?;
@@ -102,9 +115,9 @@ impl ProductsApi {
 
     /// Get a product.
     #[oai(path = "/products/:id", method = "get", operation_id = "getProduct")]
-    async fn get(&self, req: &Request, id: Path<i64>) -> Result<Json<Product>, GetErrors> {
+    async fn get(&self, req: &Request, id: Path<Id>) -> Result<Json<Product>, GetErrors> {
         self.state.prelude(req).await?;
-        Ok(Json(products::get(&self.state.pool, id.0).await?))
+        Ok(Json(products::get(&self.state.pool, id.0.get()).await?))
     }
 
     /// Replace a product's fields.
@@ -112,13 +125,13 @@ impl ProductsApi {
     async fn update(
         &self,
         req: &Request,
-        id: Path<i64>,
+        id: Path<Id>,
         body: Json<ProductRequest>,
     ) -> Result<Json<Product>, UpdateErrors> {
-        let input = body.parse()?;
+        let input = body.0.parse()?;
         self.state.prelude(req).await?;
         Ok(Json(
-            products::update(&self.state.pool, id.0, &input).await?,
+            products::update(&self.state.pool, id.0.get(), &input).await?,
         ))
     }
 
@@ -128,9 +141,9 @@ impl ProductsApi {
         method = "delete",
         operation_id = "deleteProduct"
     )]
-    async fn delete(&self, req: &Request, id: Path<i64>) -> Result<Deleted, DeleteErrors> {
+    async fn delete(&self, req: &Request, id: Path<Id>) -> Result<Deleted, DeleteErrors> {
         self.state.prelude(req).await?;
-        products::delete(&self.state.pool, id.0).await?;
+        products::delete(&self.state.pool, id.0.get()).await?;
         Ok(Deleted::NoContent)
     }
 }

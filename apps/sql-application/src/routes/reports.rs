@@ -8,7 +8,6 @@ use poem_openapi::{Object, OpenApi};
 use service_kit::faults::middleware::is_active;
 
 use super::{AppState, ListErrors, Tag};
-use crate::error::ApiError;
 use crate::model::SalesRow;
 use crate::scenarios::SLOW_QUERY;
 use crate::store::reports;
@@ -31,9 +30,6 @@ pub struct SalesReport {
     pub rows: Vec<SalesRow>,
 }
 
-/// Longest report window.
-const MAX_DAYS: i32 = 366;
-
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Reports")]
 impl ReportsApi {
     /// Best-selling products of the last `days` days.
@@ -41,20 +37,15 @@ impl ReportsApi {
     async fn sales(
         &self,
         req: &Request,
-        /// Window in days, 1–366 (default 7).
+        /// Window in days (default 7).
+        #[oai(validator(minimum(value = "1"), maximum(value = "366")))]
         days: Query<Option<i32>>,
-        /// Rows, 1 to `orders.max_page_size` (default 20).
+        /// Rows (default 20; more than `orders.max_page_size` is that many).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
     ) -> Result<Json<SalesReport>, ListErrors> {
         let days = days.0.unwrap_or(7);
-        if !(1..=MAX_DAYS).contains(&days) {
-            return Err(ApiError::BadRequest {
-                slug: "invalid-days",
-                detail: format!("days {days} is not between 1 and {MAX_DAYS}"),
-            }
-            .into());
-        }
-        let limit = self.state.limit(limit.0)?;
+        let limit = self.state.limit(limit.0);
         self.state.prelude(req).await?;
         let slow =
             is_active(req, SLOW_QUERY).then_some(self.state.settings.scenarios.slow_query_sleep);

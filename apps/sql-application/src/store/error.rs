@@ -23,6 +23,10 @@ pub enum StoreError {
     /// An `Idempotency-Key` reused with a different request.
     #[error("{0}")]
     KeyReused(String),
+    /// PostgreSQL refused a value of the request (a data exception or a CHECK): the
+    /// fields' rules should have caught it first, so this is the last line, never a 500.
+    #[error("{0}")]
+    Unstorable(String),
     /// PostgreSQL cannot be reached, is restarting, or the pool is exhausted.
     #[error("{detail}")]
     Unavailable {
@@ -113,6 +117,14 @@ fn database(db: Box<dyn sqlx::error::DatabaseError>) -> StoreError {
             ),
             _ => StoreError::conflict("referenced", format!("reference violated ({constraint})")),
         },
+        (ErrorKind::CheckViolation, _) => StoreError::Unstorable(format!(
+            "PostgreSQL cannot store a value of this request ({constraint})"
+        )),
+        // Class 22, data exceptions: a NUL byte, a number out of range, ...
+        (_, code) if code.starts_with("22") => StoreError::Unstorable(format!(
+            "PostgreSQL cannot store a value of this request: {}",
+            db.message()
+        )),
         (_, "57014") => StoreError::unavailable(
             "database-timeout",
             "the query ran longer than the statement timeout",

@@ -1,6 +1,11 @@
 //! The sales report: best-selling products of the last N days. Its fast path filters
 //! `orders.created_at` through `orders_created_at_idx`; the `slow_query` path wraps the
 //! column in an expression no index serves and sleeps inside PostgreSQL.
+//!
+//! The sums are taken in `numeric` and capped at `bigint`'s maximum, so that no row the
+//! database holds (a price stored before prices were bounded, a sum of many large
+//! orders) can make the report fail for everyone: a capped figure reads
+//! 9223372036854775807.
 
 use std::time::Duration;
 
@@ -8,7 +13,8 @@ use super::{Pool, StoreError};
 use crate::model::SalesRow;
 
 const FAST: &str = "SELECT p.id AS product_id, p.sku, p.name, \
-        SUM(i.quantity)::bigint AS units, SUM(i.quantity * i.unit_price_cents)::bigint AS revenue_cents \
+        LEAST(SUM(i.quantity::numeric), 9223372036854775807)::bigint AS units, \
+        LEAST(SUM(i.quantity::numeric * i.unit_price_cents), 9223372036854775807)::bigint AS revenue_cents \
     FROM orders o \
     JOIN order_items i ON i.order_id = o.id \
     JOIN products p ON p.id = i.product_id \
@@ -17,7 +23,8 @@ const FAST: &str = "SELECT p.id AS product_id, p.sku, p.name, \
 
 const SLOW: &str = "WITH pause AS MATERIALIZED (SELECT pg_sleep($3)) \
     SELECT p.id AS product_id, p.sku, p.name, \
-        SUM(i.quantity)::bigint AS units, SUM(i.quantity * i.unit_price_cents)::bigint AS revenue_cents \
+        LEAST(SUM(i.quantity::numeric), 9223372036854775807)::bigint AS units, \
+        LEAST(SUM(i.quantity::numeric * i.unit_price_cents), 9223372036854775807)::bigint AS revenue_cents \
     FROM pause, orders o \
     JOIN order_items i ON i.order_id = o.id \
     JOIN products p ON p.id = i.product_id \

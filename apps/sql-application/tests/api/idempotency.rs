@@ -86,5 +86,6 @@ async fn a_malformed_key_is_400() {
     let response = app
         .order(customer, &[(mug, 1)], Some(&"k".repeat(201)))
         .await;
-    assert_problem(response, StatusCode::BAD_REQUEST, "invalid-idempotency-key").await;
+    let body = assert_problem(response, StatusCode::BAD_REQUEST, "bad-parameter").await;
+    assert_eq!(test_support::http::fields(&body), ["Idempotency-Key"]);
 }

@@ -9,6 +9,7 @@ mod exposition;
 mod fixture;
 mod mutate;
 mod otlp;
+mod samples;
 mod scenario;
 mod specs;
 mod traceql;

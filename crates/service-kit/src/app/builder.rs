@@ -10,8 +10,10 @@ use futures_util::future::BoxFuture;
 use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, IntoEndpoint, Route};
 use poem_openapi::{OpenApi, OpenApiService};
+use secrecy::ExposeSecret;
 
 use super::Application;
+use crate::body::BodyLimit;
 use crate::config::ServerSettings;
 use crate::faults::Faults;
 use crate::faults::admin::{self, AdminSettings};
@@ -21,6 +23,15 @@ use crate::problem::Problems;
 use crate::server;
 use crate::shutdown::Shutdown;
 use crate::tasks::{Task, Tasks};
+
+/// The routes every HTTP app has beside its API, with their methods (for `Allow`).
+const KIT_ROUTES: &[(&str, &[&str])] = &[
+    ("/healthz", &["get"]),
+    ("/readyz", &["get"]),
+    ("/openapi.json", &["get"]),
+    ("/admin/faults", &["get", "put", "delete"]),
+    ("/admin/faults/{name}", &["put"]),
+];
 
 /// How long a readiness check may take unless the app says otherwise.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -55,6 +66,7 @@ impl Builder {
         faults: Faults,
         admin: &AdminSettings,
     ) -> Self {
+        faults.require_header_token(admin.token.expose_secret());
         Self {
             name,
             readiness: Readiness::new(shutdown.clone(), PROBE_TIMEOUT),
@@ -134,7 +146,8 @@ impl Builder {
 
     /// An HTTP app: the API under `/api`, its document at `/openapi.json`, Swagger UI
     /// at `/docs`, `/admin/faults`, `/healthz` and `/readyz`; the fault model applies
-    /// to every request (probes and admin exempt) and every error is problem+json.
+    /// to every request (probes and admin exempt), every error is problem+json (a 405
+    /// with `Allow`), and every body is bounded by `server.max_body_bytes` (413).
     /// Binds `server.host:server.port`.
     pub async fn bind_http<T>(
         self,
@@ -144,7 +157,9 @@ impl Builder {
     where
         T: OpenApi + 'static,
     {
-        let problems = Problems::new(self.name).with_paths(&api.spec());
+        let problems = Problems::new(self.name)
+            .with_paths(&api.spec())
+            .with_routes(KIT_ROUTES);
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let routes = Route::new()
@@ -152,8 +167,9 @@ impl Builder {
             .at("/openapi.json", spec)
             .nest("/docs", docs);
         let faults = FaultMiddleware::new(self.faults.clone());
+        let limit = BodyLimit::new(server.max_body_bytes);
         self.bind(server, routes, move |endpoint| {
-            endpoint.with(faults).with(problems).boxed()
+            endpoint.with(faults).with(problems).with(limit).boxed()
         })
         .await
     }

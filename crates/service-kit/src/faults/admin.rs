@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use super::model::constant_time_eq;
 use super::{ErrorFault, FaultError, FaultSettings, Faults, LatencyFault, ScenarioFault};
 use crate::problem::Problem;
 
@@ -66,11 +67,6 @@ fn unauthorized(detail: &str) -> Problem {
     Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
         .with_detail(detail)
         .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"admin\"")
-}
-
-/// Compares without an early exit, so response timing does not leak the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[handler]
@@ -228,7 +224,7 @@ mod tests {
             .get("settings")
             .object()
             .get("headers")
-            .assert_bool(true);
+            .assert_bool(false);
     }
 
     #[tokio::test]

@@ -1,5 +1,10 @@
 //! The per-request switch: `x-fault-delay`, `x-fault-error` and `x-fault-scenario`
 //! headers, parsed into what a request asks of the fault model.
+//!
+//! A fault header is a way to make the app slow or fail, so it is not for anyone:
+//! with `faults.headers` on, a request that carries one must also carry the admin
+//! token in `x-fault-token` (the k6 Job of the charts gets it from the app's Secret),
+//! or it is refused with 403; with `faults.headers` off they are ignored.
 
 use std::time::Duration;
 
@@ -13,38 +18,82 @@ pub const DELAY: &str = "x-fault-delay";
 pub const ERROR: &str = "x-fault-error";
 /// Activates app scenarios for this request: `n_plus_one` or `a,b`.
 pub const SCENARIO: &str = "x-fault-scenario";
+/// The admin token, which every request with a fault header must carry.
+pub const TOKEN: &str = "x-fault-token";
 
-/// A fault header the client got wrong. Answered with 400, naming the header.
+/// A fault header the client got wrong (400) or may not send (403), naming the header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid `{header}` header: {reason}")]
+#[error("{}", self.describe())]
 pub struct HeaderError {
     /// The header's name.
     pub header: &'static str,
     /// What is wrong with its value.
     pub reason: String,
+    /// Whether the request lacks the token rather than having a bad value.
+    pub forbidden: bool,
 }
 
-/// Reads the fault headers of a request. With the header switch off, they are ignored.
+impl HeaderError {
+    fn invalid(header: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            header,
+            reason: reason.into(),
+            forbidden: false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        if self.forbidden {
+            self.reason.clone()
+        } else {
+            format!("invalid `{}` header: {}", self.header, self.reason)
+        }
+    }
+}
+
+/// Reads the fault headers of a request. With the header switch off, they are
+/// ignored; with it on, they need the admin token in `x-fault-token`.
 pub fn parse(headers: &HeaderMap, faults: &Faults) -> Result<Decision, HeaderError> {
     let mut decision = Decision::default();
-    if !faults.headers_enabled() {
+    if !faults.headers_enabled()
+        || ![DELAY, ERROR, SCENARIO]
+            .iter()
+            .any(|h| headers.contains_key(*h))
+    {
         return Ok(decision);
     }
+    let token = headers.get(TOKEN).and_then(|value| value.to_str().ok());
+    if !token.is_some_and(|token| faults.header_token_matches(token)) {
+        return Err(HeaderError {
+            header: TOKEN,
+            reason: format!(
+                "fault headers need the admin token in `{TOKEN}`{}",
+                if token.is_some() {
+                    "; this is not it"
+                } else {
+                    ""
+                }
+            ),
+            forbidden: true,
+        });
+    }
     if let Some(value) = text(headers, DELAY)? {
-        let delay = parse_delay(value).ok_or_else(|| HeaderError {
-            header: DELAY,
-            reason: format!("`{value}` is not a duration like `250ms` or `2s`"),
+        let delay = parse_delay(value).ok_or_else(|| {
+            HeaderError::invalid(
+                DELAY,
+                format!("`{value}` is not a duration like `250ms` or `2s`"),
+            )
         })?;
         let max = faults.max_header_delay();
         if delay > max {
-            return Err(HeaderError {
-                header: DELAY,
-                reason: format!(
+            return Err(HeaderError::invalid(
+                DELAY,
+                format!(
                     "{} is longer than the allowed {}",
                     humantime::format_duration(delay),
                     humantime::format_duration(max)
                 ),
-            });
+            ));
         }
         decision.delay = Some(delay);
     }
@@ -54,9 +103,8 @@ pub fn parse(headers: &HeaderMap, faults: &Faults) -> Result<Decision, HeaderErr
             .ok()
             .filter(|code| (400..=599).contains(code))
             .and_then(|code| StatusCode::from_u16(code).ok())
-            .ok_or_else(|| HeaderError {
-                header: ERROR,
-                reason: format!("`{value}` is not a 4xx or 5xx status code"),
+            .ok_or_else(|| {
+                HeaderError::invalid(ERROR, format!("`{value}` is not a 4xx or 5xx status code"))
             })?;
         decision.error = Some(status);
     }
@@ -67,9 +115,9 @@ pub fn parse(headers: &HeaderMap, faults: &Faults) -> Result<Decision, HeaderErr
             .filter(|name| !name.is_empty())
         {
             if !faults.knows(name) {
-                return Err(HeaderError {
-                    header: SCENARIO,
-                    reason: format!(
+                return Err(HeaderError::invalid(
+                    SCENARIO,
+                    format!(
                         "unknown scenario `{name}`; this app knows: {}",
                         faults
                             .catalog()
@@ -78,7 +126,7 @@ pub fn parse(headers: &HeaderMap, faults: &Faults) -> Result<Decision, HeaderErr
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                });
+                ));
             }
             decision.scenarios.insert(name.to_owned());
         }
@@ -90,10 +138,10 @@ fn text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str
     headers
         .get(name)
         .map(|value| {
-            value.to_str().map(str::trim).map_err(|_| HeaderError {
-                header: name,
-                reason: "the value is not visible ASCII".into(),
-            })
+            value
+                .to_str()
+                .map(str::trim)
+                .map_err(|_| HeaderError::invalid(name, "the value is not visible ASCII"))
         })
         .transpose()
 }
@@ -126,15 +174,53 @@ mod tests {
             headers: headers_on,
             ..FaultSettings::default()
         };
-        Faults::new(settings, CATALOG).unwrap()
+        let faults = Faults::new(settings, CATALOG).unwrap();
+        faults.require_header_token("admin");
+        faults
     }
 
+    /// Headers with the admin token.
     fn request(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = anonymous(pairs);
+        map.insert(TOKEN, "admin".parse().unwrap());
+        map
+    }
+
+    fn anonymous(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
             map.insert(*name, value.parse().unwrap());
         }
         map
+    }
+
+    #[test]
+    fn fault_headers_without_the_admin_token_are_refused() {
+        for headers in [
+            anonymous(&[(ERROR, "503")]),
+            anonymous(&[(DELAY, "30s"), (TOKEN, "guess")]),
+            anonymous(&[(SCENARIO, "slow_query"), (TOKEN, "")]),
+        ] {
+            let err = parse(&headers, &faults(true)).unwrap_err();
+            assert!(err.forbidden, "{err}");
+            assert_eq!(err.header, TOKEN);
+        }
+        // The token alone asks for nothing, and no token is the token of an app without one.
+        assert_eq!(
+            parse(&anonymous(&[(TOKEN, "x")]), &faults(true)).unwrap(),
+            Decision::default()
+        );
+        let tokenless = Faults::new(
+            FaultSettings {
+                headers: true,
+                ..FaultSettings::default()
+            },
+            CATALOG,
+        )
+        .unwrap();
+        tokenless.require_header_token("");
+        let headers = anonymous(&[(ERROR, "503"), (TOKEN, "")]);
+        assert!(parse(&headers, &tokenless).unwrap_err().forbidden);
     }
 
     #[test]

@@ -56,6 +56,16 @@ impl<E: Endpoint> Endpoint for FaultEndpoint<E> {
         }
         let requested = match headers::parse(req.headers(), &self.faults) {
             Ok(requested) => requested,
+            Err(err) if err.forbidden => {
+                return Ok(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "fault-headers-forbidden",
+                    "Fault headers need the admin token",
+                )
+                .with_detail(err.to_string())
+                .with("header", err.header)
+                .into_response());
+            }
             Err(err) => {
                 return Ok(Problem::new(
                     StatusCode::BAD_REQUEST,
@@ -125,11 +135,19 @@ mod tests {
 
     fn app(settings: FaultSettings) -> TestClient<impl Endpoint> {
         let faults = Faults::new(settings, CATALOG).unwrap();
+        faults.require_header_token("admin");
         let route = Route::new()
             .at("/work", get(scenarios))
             .at("/healthz", get(scenarios))
             .at("/admin/faults", get(scenarios));
         TestClient::new(route.with(FaultMiddleware::new(faults)))
+    }
+
+    fn with_headers() -> FaultSettings {
+        FaultSettings {
+            headers: true,
+            ..FaultSettings::default()
+        }
     }
 
     fn always_failing() -> FaultSettings {
@@ -145,9 +163,10 @@ mod tests {
 
     #[tokio::test]
     async fn requested_scenarios_reach_the_handler() {
-        let response = app(FaultSettings::default())
+        let response = app(with_headers())
             .get("/work")
             .header(headers::SCENARIO, "slow_query")
+            .header(headers::TOKEN, "admin")
             .send()
             .await;
         response.assert_status_is_ok();
@@ -179,9 +198,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_fault_header_is_a_400_naming_it() {
-        let response = app(FaultSettings::default())
+        let response = app(with_headers())
             .get("/work")
             .header(headers::ERROR, "teapot")
+            .header(headers::TOKEN, "admin")
             .send()
             .await;
         response.assert_status(StatusCode::BAD_REQUEST);
@@ -194,13 +214,36 @@ mod tests {
             .assert_string(headers::ERROR);
     }
 
+    #[tokio::test]
+    async fn a_fault_header_without_the_admin_token_is_a_403_and_does_nothing() {
+        let client = app(with_headers());
+        let response = client
+            .get("/work")
+            .header(headers::ERROR, "503")
+            .send()
+            .await;
+        response.assert_status(StatusCode::FORBIDDEN);
+        response
+            .json()
+            .await
+            .value()
+            .object()
+            .get("type")
+            .assert_string("urn:obi-examples:problem:fault-headers-forbidden");
+        // Off by default: then a fault header is ignored, as if it were not there.
+        let off = app(FaultSettings::default());
+        let response = off.get("/work").header(headers::ERROR, "503").send().await;
+        response.assert_status_is_ok();
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_requested_delay_is_slept() {
-        let client = app(FaultSettings::default());
+        let client = app(with_headers());
         let started = tokio::time::Instant::now();
         client
             .get("/work")
             .header(headers::DELAY, "1500ms")
+            .header(headers::TOKEN, "admin")
             .send()
             .await
             .assert_status_is_ok();

@@ -1,12 +1,14 @@
 //! Fault settings, their validation, and the shared runtime state that decides,
 //! request by request, which faults apply.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use poem::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use super::settings::FaultSettings;
 
 /// The scenarios an app can play, beyond the common `latency` and `errors`.
 pub type Catalog = &'static [ScenarioInfo];
@@ -18,104 +20,6 @@ pub struct ScenarioInfo {
     pub name: &'static str,
     /// One sentence on what the scenario does and what OBI should show.
     pub description: &'static str,
-}
-
-/// The `faults.*` configuration section, also the admin endpoint's document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FaultSettings {
-    /// Honour `x-fault-*` request headers.
-    pub headers: bool,
-    /// Longest delay an `x-fault-delay` header may ask for.
-    #[serde(with = "humantime_serde")]
-    pub max_header_delay: Duration,
-    /// Added latency before a request is handled.
-    pub latency: LatencyFault,
-    /// Requests answered with an error status instead of being handled.
-    pub errors: ErrorFault,
-    /// App-specific scenarios by name, e.g. `n_plus_one: {enabled: true}`.
-    #[serde(flatten)]
-    pub scenarios: BTreeMap<String, ScenarioFault>,
-}
-
-impl Default for FaultSettings {
-    fn default() -> Self {
-        Self {
-            headers: true,
-            max_header_delay: Duration::from_secs(30),
-            latency: LatencyFault::default(),
-            errors: ErrorFault::default(),
-            scenarios: BTreeMap::new(),
-        }
-    }
-}
-
-/// `faults.latency`: a fixed delay plus uniform jitter, on a share of requests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LatencyFault {
-    /// Whether the fault is on.
-    pub enabled: bool,
-    /// Fixed part of the delay.
-    #[serde(with = "humantime_serde")]
-    pub delay: Duration,
-    /// Up to this much more, uniformly distributed.
-    #[serde(with = "humantime_serde")]
-    pub jitter: Duration,
-    /// Share of requests affected, 0.0 to 1.0.
-    pub rate: f64,
-}
-
-impl Default for LatencyFault {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            delay: Duration::from_millis(200),
-            jitter: Duration::ZERO,
-            rate: 1.0,
-        }
-    }
-}
-
-/// `faults.errors`: a share of requests answered with `status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ErrorFault {
-    /// Whether the fault is on.
-    pub enabled: bool,
-    /// Share of requests affected, 0.0 to 1.0.
-    pub rate: f64,
-    /// The HTTP status to answer with (4xx or 5xx; gRPC apps map it to a code).
-    pub status: u16,
-}
-
-impl Default for ErrorFault {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            rate: 0.1,
-            status: 500,
-        }
-    }
-}
-
-/// `faults.<scenario>`: an app-specific scenario, on a share of requests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ScenarioFault {
-    /// Whether the scenario is on.
-    pub enabled: bool,
-    /// Share of requests (or messages) affected, 0.0 to 1.0.
-    pub rate: f64,
-}
-
-impl Default for ScenarioFault {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            rate: 1.0,
-        }
-    }
 }
 
 /// A fault setting that cannot be applied. Names the key at fault.
@@ -168,6 +72,7 @@ struct Inner {
     catalog: Catalog,
     configured: FaultSettings,
     current: RwLock<FaultSettings>,
+    header_token: OnceLock<String>,
 }
 
 impl Faults {
@@ -179,6 +84,7 @@ impl Faults {
                 catalog,
                 current: RwLock::new(settings.clone()),
                 configured: settings,
+                header_token: OnceLock::new(),
             }),
         })
     }
@@ -239,6 +145,20 @@ impl Faults {
         self.read().headers
     }
 
+    /// Fault headers are honoured only with `token` in `x-fault-token` (the admin
+    /// token; set once, by the app's builder). Without it, or with an empty one, no
+    /// request can ask for a fault.
+    pub fn require_header_token(&self, token: &str) {
+        let _ = self.inner.header_token.set(token.to_owned());
+    }
+
+    /// Whether `given` is the token fault headers need (compared in constant time).
+    pub fn header_token_matches(&self, given: &str) -> bool {
+        self.inner.header_token.get().is_some_and(|token| {
+            !token.is_empty() && constant_time_eq(token.as_bytes(), given.as_bytes())
+        })
+    }
+
     /// Longest delay a header may ask for.
     pub fn max_header_delay(&self) -> Duration {
         self.read().max_header_delay
@@ -266,6 +186,11 @@ impl Faults {
             .write()
             .unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Compares without an early exit, so response timing does not leak a token.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn roll(rate: f64) -> bool {
@@ -313,6 +238,7 @@ fn check_rate(key: &str, rate: f64) -> Result<(), FaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::{ErrorFault, LatencyFault, ScenarioFault};
 
     const CATALOG: Catalog = &[ScenarioInfo {
         name: "n_plus_one",
