@@ -9,12 +9,16 @@ pub mod events;
 pub mod inventory;
 pub mod orders;
 
+use std::time::Duration;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::settings::HttpHop;
 
 /// A downstream of the journey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Hop {
     /// redis-cache: the cart.
     Cart,
@@ -38,6 +42,54 @@ impl Hop {
             Self::Events => "kafka-streaming",
             Self::Catalog => "http-rest-api",
         }
+    }
+}
+
+/// The kit's fault headers checkout forwards to one hop on one checkout (the
+/// `slow_hop` and `broken_hop` scenarios), with that app's admin token; none by
+/// default.
+#[derive(Debug, Clone, Default)]
+pub struct Forwarded {
+    hop: Option<Hop>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Forwarded {
+    /// Nothing forwarded.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// `hop` is asked to answer `delay` later.
+    pub fn delay(hop: Hop, delay: Duration, token: &str) -> Self {
+        Self::to(hop, "x-fault-delay", format!("{}ms", delay.as_millis()), token)
+    }
+
+    /// `hop` is asked to fail with `status`.
+    pub fn error(hop: Hop, status: u16, token: &str) -> Self {
+        Self::to(hop, "x-fault-error", status.to_string(), token)
+    }
+
+    fn to(hop: Hop, header: &'static str, value: String, token: &str) -> Self {
+        Self {
+            hop: Some(hop),
+            headers: vec![(header, value), ("x-fault-token", token.to_owned())],
+        }
+    }
+
+    /// The hop asked, if any.
+    pub fn hop(&self) -> Option<Hop> {
+        self.hop
+    }
+
+    /// `request` to `hop`, with the headers if they are for it.
+    fn apply(&self, hop: Hop, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.hop == Some(hop) {
+            for (name, value) in &self.headers {
+                request = request.header(*name, value);
+            }
+        }
+        request
     }
 }
 

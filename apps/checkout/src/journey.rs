@@ -14,7 +14,7 @@ use crate::hops::catalog::CatalogClient;
 use crate::hops::events::{EventsClient, event_id};
 use crate::hops::inventory::{Held, InventoryClient};
 use crate::hops::orders::OrdersClient;
-use crate::hops::{Hop, HopError};
+use crate::hops::{Forwarded, Hop, HopError};
 use crate::receipt::{Receipt, Record};
 use crate::settings::{IdempotencySettings, Settings};
 use crate::store::Store;
@@ -60,12 +60,14 @@ impl Journey {
         &self.store
     }
 
-    /// Checks out the cart of session `token` for `customer_id`, once per `key`.
+    /// Checks out the cart of session `token` for `customer_id`, once per `key`;
+    /// `fault` is forwarded to its hop (the `slow_hop` and `broken_hop` scenarios).
     pub async fn checkout(
         &self,
         key: &str,
         token: &str,
         customer_id: i64,
+        fault: &Forwarded,
     ) -> Result<Outcome, ApiError> {
         let running = Record::Running { customer_id }.to_json();
         if let Some(existing) = self
@@ -80,7 +82,7 @@ impl Journey {
                 None => Err(ApiError::KeyReused),
             };
         }
-        match self.run(key, token, customer_id).await {
+        match self.run(key, token, customer_id, fault).await {
             Ok(receipt) => {
                 let done = Record::Done {
                     customer_id,
@@ -107,8 +109,14 @@ impl Journey {
     }
 
     /// The five hops.
-    async fn run(&self, key: &str, token: &str, customer_id: i64) -> Result<Receipt, ApiError> {
-        let cart = self.cart.get(token).await.map_err(|err| match err {
+    async fn run(
+        &self,
+        key: &str,
+        token: &str,
+        customer_id: i64,
+        fault: &Forwarded,
+    ) -> Result<Receipt, ApiError> {
+        let cart = self.cart.get(token, fault).await.map_err(|err| match err {
             HopError::Refused {
                 status: 401,
                 detail,
@@ -121,7 +129,7 @@ impl Journey {
         }
         let held = self.reserve(&cart.items).await?;
         match self
-            .after_reservation(key, customer_id, &cart.items, &held)
+            .after_reservation(key, customer_id, &cart.items, &held, fault)
             .await
         {
             Ok(receipt) => Ok(receipt),
@@ -180,17 +188,18 @@ impl Journey {
         customer_id: i64,
         lines: &[CartLine],
         held: &[Held],
+        fault: &Forwarded,
     ) -> Result<Receipt, HopError> {
-        let order = self.orders.place(key, customer_id, lines).await?;
+        let order = self.orders.place(key, customer_id, lines, fault).await?;
         let payload = json!({
             "order_id": order.id,
             "customer_id": order.customer_id,
             "total_cents": order.total_cents,
             "lines": lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity})).collect::<Vec<_>>(),
         });
-        self.events.order_placed(order.id, payload).await?;
+        self.events.order_placed(order.id, payload, fault).await?;
         let skus: Vec<&str> = lines.iter().map(|line| line.sku.as_str()).collect();
-        let catalog = self.catalog.products(&skus).await?;
+        let catalog = self.catalog.products(&skus, fault).await?;
         let product_ids: Vec<i64> = lines.iter().map(|line| line.product_id).collect();
         Ok(Receipt::new(
             &order,

@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use service_kit::config::{Check, ServerSettings, Validate};
 use service_kit::faults::FaultSettings;
 use service_kit::faults::admin::AdminSettings;
+
+use crate::hops::Hop;
 
 /// Every key with its default value, embedded in the binary.
 pub const DEFAULTS: &str = include_str!("../config/default.yaml");
@@ -24,6 +26,8 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     /// The downstream apps.
     pub hops: HopsSettings,
+    /// Tuning of the app's fault scenarios.
+    pub scenarios: ScenarioSettings,
     /// Fault switches (the kit's model).
     pub faults: FaultSettings,
     /// The admin endpoint.
@@ -60,6 +64,20 @@ pub struct IdempotencySettings {
     /// How long a running checkout holds its key.
     #[serde(with = "humantime_serde")]
     pub in_progress_ttl: Duration,
+}
+
+/// `scenarios.*`: the `slow_hop` and `broken_hop` scenarios.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScenarioSettings {
+    /// The guilty hop (an HTTP one: cart, orders, events or catalog).
+    pub hop: Hop,
+    /// That app's admin token, which its fault headers need in `x-fault-token`.
+    pub hop_token: SecretString,
+    /// `slow_hop`: how much later the guilty hop answers.
+    #[serde(with = "humantime_serde")]
+    pub slow_hop_delay: Duration,
+    /// `broken_hop`: the status the guilty hop fails with (5xx).
+    pub broken_hop_status: u16,
 }
 
 /// `hops.*`, in journey order.
@@ -164,6 +182,34 @@ impl Validate for Settings {
             ("catalog", &hops.catalog),
         ] {
             hop.validate(name, check);
+        }
+        let scenarios = &self.scenarios;
+        if scenarios.hop == Hop::Inventory {
+            check.fail(
+                "scenarios.hop",
+                "inventory is gRPC; the guilty hop must be cart, orders, events or catalog"
+                    .into(),
+            );
+        }
+        check.duration(
+            "scenarios.slow_hop_delay",
+            scenarios.slow_hop_delay,
+            MILLISECOND,
+            30 * SECOND,
+        );
+        check.range(
+            "scenarios.broken_hop_status",
+            scenarios.broken_hop_status,
+            500,
+            599,
+        );
+        if self.faults.scenarios.values().any(|s| s.enabled)
+            && scenarios.hop_token.expose_secret().is_empty()
+        {
+            check.fail(
+                "scenarios.hop_token",
+                "slow_hop and broken_hop need the guilty app's admin token".into(),
+            );
         }
         let inventory = &hops.inventory;
         url(check, "hops.inventory.url", &inventory.url);
@@ -271,6 +317,10 @@ mod tests {
             ("APP__IDEMPOTENCY__TTL", "0s", "idempotency.ttl"),
             ("APP__REDIS__RESPONSE_TIMEOUT", "0s", "redis.response_timeout"),
             ("APP__SERVER__MAX_BODY_BYTES", "1", "server.max_body_bytes"),
+            ("APP__SCENARIOS__HOP", "inventory", "scenarios.hop"),
+            ("APP__SCENARIOS__BROKEN_HOP_STATUS", "404", "scenarios.broken_hop_status"),
+            ("APP__SCENARIOS__SLOW_HOP_DELAY", "1m", "scenarios.slow_hop_delay"),
+            ("APP__FAULTS__SLOW_HOP__ENABLED", "true", "scenarios.hop_token"),
         ] {
             let settings: Settings = service_kit::config::load_from(
                 DEFAULTS,

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Hop, HopError, answered, base, http_client, unreachable};
+use super::{Forwarded, Hop, HopError, answered, base, http_client, unreachable};
 use crate::settings::HttpHop;
 
 /// One line of a cart, as redis-cache stores it.
@@ -41,10 +41,12 @@ impl CartClient {
     }
 
     /// The cart of the session `token`; a 401 (no such session) is a refusal.
-    pub async fn get(&self, token: &str) -> Result<Cart, HopError> {
-        let response = self
+    pub async fn get(&self, token: &str, fault: &Forwarded) -> Result<Cart, HopError> {
+        let request = self
             .client
-            .get(format!("{}/api/v1/sessions/me/cart", self.base))
+            .get(format!("{}/api/v1/sessions/me/cart", self.base));
+        let response = fault
+            .apply(Hop::Cart, request)
             .bearer_auth(token)
             .send()
             .await

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Hop, HopError, answered, base, http_client, unreachable};
+use super::{Forwarded, Hop, HopError, answered, base, http_client, unreachable};
 use crate::settings::HttpHop;
 
 /// A product as the catalog describes it (the fields the receipt shows).
@@ -39,13 +39,17 @@ impl CatalogClient {
     }
 
     /// The catalog's products among `skus` (at most 100; unknown ones are absent).
-    pub async fn products(&self, skus: &[&str]) -> Result<Vec<CatalogProduct>, HopError> {
+    pub async fn products(
+        &self,
+        skus: &[&str],
+        fault: &Forwarded,
+    ) -> Result<Vec<CatalogProduct>, HopError> {
         let mut query: Vec<(&str, &str)> = skus.iter().map(|sku| ("sku", *sku)).collect();
         let limit = skus.len().clamp(1, 100).to_string();
         query.push(("limit", &limit));
-        let response = self
-            .client
-            .get(format!("{}/api/v1/products", self.base))
+        let request = self.client.get(format!("{}/api/v1/products", self.base));
+        let response = fault
+            .apply(Hop::Catalog, request)
             .query(&query)
             .send()
             .await

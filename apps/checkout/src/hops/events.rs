@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Hop, HopError, answered, base, http_client, unreachable};
+use super::{Forwarded, Hop, HopError, answered, base, http_client, unreachable};
 use crate::settings::HttpHop;
 
 /// The event type of a placed order.
@@ -32,10 +32,15 @@ impl EventsClient {
     }
 
     /// Publishes `order_placed` for order `order_id` with `payload`.
-    pub async fn order_placed(&self, order_id: i64, payload: Value) -> Result<(), HopError> {
-        let response = self
-            .client
-            .post(format!("{}/api/v1/events", self.base))
+    pub async fn order_placed(
+        &self,
+        order_id: i64,
+        payload: Value,
+        fault: &Forwarded,
+    ) -> Result<(), HopError> {
+        let request = self.client.post(format!("{}/api/v1/events", self.base));
+        let response = fault
+            .apply(Hop::Events, request)
             .json(&json!({
                 "id": event_id(order_id),
                 "type": ORDER_PLACED,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::cart::CartLine;
-use super::{Hop, HopError, answered, base, http_client, unreachable};
+use super::{Forwarded, Hop, HopError, answered, base, http_client, unreachable};
 use crate::settings::HttpHop;
 
 /// One line of a placed order.
@@ -56,14 +56,17 @@ impl OrdersClient {
         key: &str,
         customer_id: i64,
         lines: &[CartLine],
+        fault: &Forwarded,
     ) -> Result<Order, HopError> {
         let items: Vec<_> = lines
             .iter()
             .map(|line| json!({"product_id": line.product_id, "quantity": line.quantity}))
             .collect();
-        let response = self
+        let request = self
             .client
-            .post(format!("{}/api/v1/orders", self.base))
+            .post(format!("{}/api/v1/orders", self.base));
+        let response = fault
+            .apply(Hop::Orders, request)
             .header("idempotency-key", key)
             .json(&json!({"customer_id": customer_id, "items": items}))
             .send()

@@ -1,7 +1,10 @@
 //! `POST /api/v1/checkout`: the session's cart (bearer token, redis-cache's session)
 //! checked out for a customer, once per `Idempotency-Key`.
 
+use poem::Request;
 use poem_openapi::auth::Bearer;
+use secrecy::ExposeSecret;
+use service_kit::faults::middleware::is_active;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme};
@@ -12,8 +15,11 @@ use service_kit::problem::status::{
 
 use super::{AppState, Tag};
 use crate::error::{ApiError, Errors};
+use crate::hops::Forwarded;
 use crate::journey::Outcome;
 use crate::receipt::{CheckoutRequest, Receipt, idempotency_key};
+use crate::scenarios::{BROKEN_HOP, SLOW_HOP};
+use crate::settings::ScenarioSettings;
 
 /// The checkout operation.
 #[derive(Debug)]
@@ -63,6 +69,7 @@ impl CheckoutApi {
     #[oai(path = "/checkout", method = "post", operation_id = "checkout")]
     async fn checkout(
         &self,
+        req: &Request,
         auth: SessionToken,
         body: Json<CheckoutRequest>,
         /// Makes retries safe: 1–200 visible ASCII characters, unique per checkout.
@@ -77,7 +84,12 @@ impl CheckoutApi {
         let outcome = self
             .state
             .journey
-            .checkout(key, &auth.0.token, customer_id)
+            .checkout(
+                key,
+                &auth.0.token,
+                customer_id,
+                &forwarded(req, &self.state.settings.scenarios),
+            )
             .await?;
         let (receipt, replayed) = match outcome {
             Outcome::Placed(receipt) => (receipt, None),
@@ -85,5 +97,18 @@ impl CheckoutApi {
         };
         let location = format!("/api/v1/orders/{}", receipt.order_id);
         Ok(Placed::Created(Json(receipt), location, replayed))
+    }
+}
+
+/// The fault headers this checkout forwards to the guilty hop, if the `broken_hop`
+/// or `slow_hop` scenario affects it (a broken hop wins: it is the louder symptom).
+fn forwarded(req: &Request, scenarios: &ScenarioSettings) -> Forwarded {
+    let token = scenarios.hop_token.expose_secret();
+    if is_active(req, BROKEN_HOP) {
+        Forwarded::error(scenarios.hop, scenarios.broken_hop_status, token)
+    } else if is_active(req, SLOW_HOP) {
+        Forwarded::delay(scenarios.hop, scenarios.slow_hop_delay, token)
+    } else {
+        Forwarded::none()
     }
 }

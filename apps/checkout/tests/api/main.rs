@@ -8,3 +8,4 @@ mod idempotency;
 mod input;
 mod journey;
 mod openapi;
+mod scenarios;

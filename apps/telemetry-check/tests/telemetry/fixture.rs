@@ -233,6 +233,7 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
             "sql-application" => sql::apply_fault(t, app, fault),
             "redis-cache" => redis::apply_fault(t, app, fault),
             "kafka-streaming" => kafka::apply_fault(t, app, fault),
+            "checkout" => checkout::apply_fault(t, app, fault, &settings),
             _ => false,
         };
     if handled {
