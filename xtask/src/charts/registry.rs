@@ -412,6 +412,35 @@ mod tests {
     }
 
     #[test]
+    fn an_app_is_refused_by_the_schema_without_each_app_it_calls() {
+        let apps = [
+            *App::named("http-rest-api").unwrap(),
+            *App::named("sql-application").unwrap(),
+            App {
+                calls: &["http-rest-api", "sql-application"],
+                ..app()
+            },
+        ];
+        let schema = umbrella_schema(&apps, &json!({"properties": {}}));
+        let rules = schema["allOf"].as_array().unwrap();
+        assert_eq!(rules.len(), 2, "one rule per call");
+        for (rule, alias) in rules.iter().zip(["http", "sql"]) {
+            assert_eq!(
+                rule["if"]["properties"]["checkout"]["properties"]["enabled"]["const"],
+                true
+            );
+            assert_eq!(
+                rule["then"]["properties"][alias]["properties"]["enabled"]["const"],
+                true,
+                "{rule}"
+            );
+        }
+        // An app that calls none adds no rule.
+        let alone = umbrella_schema(&apps[..2], &json!({"properties": {}}));
+        assert!(alone.get("allOf").is_none());
+    }
+
+    #[test]
     fn comments_wrap_at_the_width_and_keep_short_lines_whole() {
         assert_eq!(wrapped_comment("-- a b", "  ", 90), "  # -- a b\n");
         assert_eq!(wrapped_comment("aaaa bbbb", "", 8), "# aaaa\n# bbbb\n");
