@@ -62,7 +62,12 @@ impl Forwarded {
 
     /// `hop` is asked to answer `delay` later.
     pub fn delay(hop: Hop, delay: Duration, token: &str) -> Self {
-        Self::to(hop, "x-fault-delay", format!("{}ms", delay.as_millis()), token)
+        Self::to(
+            hop,
+            "x-fault-delay",
+            format!("{}ms", delay.as_millis()),
+            token,
+        )
     }
 
     /// `hop` is asked to fail with `status`.

@@ -178,7 +178,12 @@ mod tests {
         let request = |id| CheckoutRequest {
             customer_id: Field::from_json(id),
         };
-        for bad in [json!(0), json!(-1), json!("7"), json!(9_007_199_254_740_992_i64)] {
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!("7"),
+            json!(9_007_199_254_740_992_i64),
+        ] {
             let problems = request(bad.clone()).validate().unwrap_err();
             assert_eq!(problems[0].field, "customer_id", "{bad}");
         }

@@ -187,8 +187,7 @@ impl Validate for Settings {
         if scenarios.hop == Hop::Inventory {
             check.fail(
                 "scenarios.hop",
-                "inventory is gRPC; the guilty hop must be cart, orders, events or catalog"
-                    .into(),
+                "inventory is gRPC; the guilty hop must be cart, orders, events or catalog".into(),
             );
         }
         check.duration(
@@ -312,15 +311,39 @@ mod tests {
         for (env, value, key) in [
             ("APP__HOPS__ORDERS__TIMEOUT", "0s", "hops.orders.timeout"),
             ("APP__HOPS__CART__URL", "https://cart", "hops.cart.url"),
-            ("APP__HOPS__CATALOG__URL", "http://x:1/api", "hops.catalog.url"),
-            ("APP__HOPS__INVENTORY__TIMEOUT", "0s", "hops.inventory.timeout"),
+            (
+                "APP__HOPS__CATALOG__URL",
+                "http://x:1/api",
+                "hops.catalog.url",
+            ),
+            (
+                "APP__HOPS__INVENTORY__TIMEOUT",
+                "0s",
+                "hops.inventory.timeout",
+            ),
             ("APP__IDEMPOTENCY__TTL", "0s", "idempotency.ttl"),
-            ("APP__REDIS__RESPONSE_TIMEOUT", "0s", "redis.response_timeout"),
+            (
+                "APP__REDIS__RESPONSE_TIMEOUT",
+                "0s",
+                "redis.response_timeout",
+            ),
             ("APP__SERVER__MAX_BODY_BYTES", "1", "server.max_body_bytes"),
             ("APP__SCENARIOS__HOP", "inventory", "scenarios.hop"),
-            ("APP__SCENARIOS__BROKEN_HOP_STATUS", "404", "scenarios.broken_hop_status"),
-            ("APP__SCENARIOS__SLOW_HOP_DELAY", "1m", "scenarios.slow_hop_delay"),
-            ("APP__FAULTS__SLOW_HOP__ENABLED", "true", "scenarios.hop_token"),
+            (
+                "APP__SCENARIOS__BROKEN_HOP_STATUS",
+                "404",
+                "scenarios.broken_hop_status",
+            ),
+            (
+                "APP__SCENARIOS__SLOW_HOP_DELAY",
+                "1m",
+                "scenarios.slow_hop_delay",
+            ),
+            (
+                "APP__FAULTS__SLOW_HOP__ENABLED",
+                "true",
+                "scenarios.hop_token",
+            ),
         ] {
             let settings: Settings = service_kit::config::load_from(
                 DEFAULTS,

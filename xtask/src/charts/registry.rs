@@ -430,8 +430,7 @@ mod tests {
                 true
             );
             assert_eq!(
-                rule["then"]["properties"][alias]["properties"]["enabled"]["const"],
-                true,
+                rule["then"]["properties"][alias]["properties"]["enabled"]["const"], true,
                 "{rule}"
             );
         }

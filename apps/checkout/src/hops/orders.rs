@@ -62,9 +62,7 @@ impl OrdersClient {
             .iter()
             .map(|line| json!({"product_id": line.product_id, "quantity": line.quantity}))
             .collect();
-        let request = self
-            .client
-            .post(format!("{}/api/v1/orders", self.base));
+        let request = self.client.post(format!("{}/api/v1/orders", self.base));
         let response = fault
             .apply(Hop::Orders, request)
             .header("idempotency-key", key)

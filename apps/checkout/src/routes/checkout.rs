@@ -3,11 +3,11 @@
 
 use poem::Request;
 use poem_openapi::auth::Bearer;
-use secrecy::ExposeSecret;
-use service_kit::faults::middleware::is_active;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme};
+use secrecy::ExposeSecret;
+use service_kit::faults::middleware::is_active;
 use service_kit::problem::status::{
     BAD_REQUEST, CONFLICT, PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE,
     UNSUPPORTED_MEDIA_TYPE,

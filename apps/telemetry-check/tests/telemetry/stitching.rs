@@ -63,7 +63,8 @@ async fn shares(telemetry: &Telemetry) -> Vec<(String, u64, u64, String)> {
 fn order_hop_unlinked(mut t: Telemetry) -> Telemetry {
     fn walk(span: &mut FSpan) {
         if span.service == "checkout" && span.name == "POST /api/v1/orders" && span.kind == 3 {
-            span.children.retain(|child| child.service != "sql-application");
+            span.children
+                .retain(|child| child.service != "sql-application");
         }
         span.children.iter_mut().for_each(walk);
     }
