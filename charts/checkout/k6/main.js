@@ -30,6 +30,16 @@ export const options = buildOptions({
   'checks{kind:business}': ['rate>0.99'],
 });
 
+/**
+ * The JSON body of `res` (at `path`, k6's selector), untyped: the APIs' documents
+ * say its shape.
+ * @param {import('k6/http').RefinedResponse<any>} res @param {string} [path]
+ * @returns {any}
+ */
+function jsonAt(res, path) {
+  return path === undefined ? res.json() : res.json(path);
+}
+
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const PASSWORD = __ENV.SESSION_PASSWORD || 'obi-examples';
 // SKUs the journey buys (grpc-microservice seeds SKU-00001 .. SKU-01000, 1000 each).
@@ -73,10 +83,10 @@ function seedOrders() {
     if (res.status !== 200) {
       break;
     }
-    for (const p of res.json('items')) {
+    for (const p of jsonAt(res, 'items')) {
       ids[p.sku] = p.id;
     }
-    cursor = res.json('next_cursor') || '';
+    cursor = jsonAt(res, 'next_cursor') || '';
     if (!cursor) {
       break;
     }
@@ -92,7 +102,7 @@ function seedOrders() {
       responseCallback: http.expectedStatuses(201),
     });
     checkStatus(res, 201, 'seed product');
-    ids[sku(n)] = res.json('id');
+    ids[sku(n)] = jsonAt(res, 'id');
   }
   const customers = [];
   for (let i = 0; i < CUSTOMERS; i++) {
@@ -102,7 +112,7 @@ function seedOrders() {
       tags: { name: 'seed' },
     });
     checkStatus(res, 201, 'seed customer');
-    customers.push(res.json('id'));
+    customers.push(jsonAt(res, 'id'));
   }
   return { ids, customers };
 }
@@ -115,7 +125,7 @@ function seedCatalog() {
     { headers: JSON_HEADERS, tags: { name: 'seed' } },
   );
   checkStatus(login, 200, 'catalog token');
-  const auth = Object.assign({ Authorization: `Bearer ${login.json('access_token')}` }, JSON_HEADERS);
+  const auth = Object.assign({ Authorization: `Bearer ${jsonAt(login, 'access_token')}` }, JSON_HEADERS);
   for (let n = 1; n <= SKUS; n++) {
     const body = { sku: sku(n), name: `Product ${n}`, description: 'A thing', category: 'kitchen', price_cents: 100 + n, stock: 1000 };
     const res = http.post(`${CATALOG}/api/v1/products`, JSON.stringify(body), {
@@ -148,7 +158,7 @@ function sessionWithCart(data, lines) {
   if (!checkStatus(login, 201, 'login')) {
     return null;
   }
-  const token = login.json('token');
+  const token = jsonAt(login, 'token');
   const items = lines.map(([s, quantity]) => ({ product_id: data.ids[s], sku: s, quantity }));
   started = Date.now();
   const put = http.put(`${CART}/api/v1/sessions/me/cart`, JSON.stringify({ items }), {
@@ -173,7 +183,7 @@ function checkout(token, customer, key, statuses, stage) {
   stageDuration.add(Date.now() - started, { stage });
   checkStatus(res, statuses, stage);
   if (res.status >= 400 && res.headers['Content-Type'] === 'application/problem+json') {
-    compensations.add(Number(res.json('released_reservations') || 0));
+    compensations.add(Number(jsonAt(res, 'released_reservations') || 0));
   }
   return res;
 }
@@ -201,12 +211,12 @@ function happy(data, replay) {
     return;
   }
   ordersPlaced.add(1);
-  check(res, { 'receipt names its lines': (r) => r.json('lines').length > 0 && r.json('lines.0.name') !== null }, { kind: 'business' });
+  check(res, { 'receipt names its lines': (r) => jsonAt(r, 'lines').length > 0 && jsonAt(r, 'lines.0.name') !== null }, { kind: 'business' });
   if (replay) {
     const again = checkout(token, customer, key, [201], 'replay');
     check(
       again,
-      { 'a replay is the same order': (r) => r.headers['Idempotent-Replayed'] === 'true' && r.json('order_id') === res.json('order_id') },
+      { 'a replay is the same order': (r) => r.headers['Idempotent-Replayed'] === 'true' && jsonAt(r, 'order_id') === jsonAt(res, 'order_id') },
       { kind: 'business' },
     );
   }

@@ -5,7 +5,7 @@
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use service_kit::problem::status::{
-    UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
 };
 
 use super::sessions::{SessionToken, no_session};
@@ -61,7 +61,15 @@ impl CartsApi {
         body: Json<Cart>,
     ) -> Result<
         CartStored,
-        Errors<{ UNAUTHORIZED | UNSUPPORTED_MEDIA_TYPE | UNPROCESSABLE | UNAVAILABLE }>,
+        Errors<
+            {
+                UNAUTHORIZED
+                    | PAYLOAD_TOO_LARGE
+                    | UNSUPPORTED_MEDIA_TYPE
+                    | UNPROCESSABLE
+                    | UNAVAILABLE
+            },
+        >,
     > {
         body.validate().map_err(ApiError::Invalid)?;
         let ttl = self.state.settings.sessions.ttl;
