@@ -85,6 +85,8 @@ ARG APP
 COPY --from=planner /manifests/ ./
 COPY crates/service-kit/ crates/service-kit/
 COPY apps/${APP}/ apps/${APP}/
+# The inventory.v1 proto: grpc-microservice serves it, checkout compiles its client from it.
+COPY apps/grpc-microservice/proto/ apps/grpc-microservice/proto/
 RUN test -n "$APP" || { echo "set --build-arg APP=<crate under apps/>" >&2; exit 1; } \
     && cargo auditable build --release --locked --package "$APP" --bin "$APP" \
     && install -D -m 0755 "target/release/$APP" "/out/$APP"
@@ -134,6 +136,10 @@ ENTRYPOINT ["/app/redis-cache"]
 FROM runtime AS app-kafka-streaming
 EXPOSE 8083
 ENTRYPOINT ["/app/kafka-streaming"]
+
+FROM runtime AS app-checkout
+EXPOSE 8084
+ENTRYPOINT ["/app/checkout"]
 # END GENERATED
 
 # The helm-test payload: runs its checks and exits; it serves nothing.

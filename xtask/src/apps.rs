@@ -52,6 +52,8 @@ pub struct App {
     pub enabled: bool,
     /// One line for the README's table.
     pub summary: &'static str,
+    /// The apps it calls, which a local run starts first (checkout's five hops).
+    pub calls: &'static [&'static str],
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +73,8 @@ struct Entry {
     label: String,
     enabled: bool,
     summary: String,
+    #[serde(default)]
+    calls: Vec<String>,
 }
 
 /// Every app, in the registry's order (the shop's checkout).
@@ -95,6 +99,13 @@ fn parse(text: &str) -> Result<Vec<App>> {
             label: leak(e.label),
             enabled: e.enabled,
             summary: leak(e.summary),
+            calls: Box::leak(
+                e.calls
+                    .into_iter()
+                    .map(leak)
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
         })
         .collect();
     for (i, app) in apps.iter().enumerate() {
@@ -123,6 +134,19 @@ fn parse(text: &str) -> Result<Vec<App>> {
                         app.name
                     );
                 }
+            }
+        }
+    }
+    for app in &apps {
+        for called in app.calls {
+            if !apps
+                .iter()
+                .any(|other| other.name == *called && other.name != app.name)
+            {
+                bail!(
+                    "app `{}` calls `{called}`, which is not another app of the registry",
+                    app.name
+                );
             }
         }
     }
@@ -212,6 +236,21 @@ summary = "a"
                 app.name,
                 app.k6_script().display()
             );
+        }
+    }
+
+    #[test]
+    fn an_app_may_call_only_other_apps_of_the_registry() {
+        assert_eq!(App::named("checkout").unwrap().calls.len(), 5);
+        let calls = |names: &str| {
+            ONE.replace(
+                "summary = \"a\"",
+                &format!("summary = \"a\"\ncalls = [{names}]"),
+            )
+        };
+        for bad in ["\"nowhere\"", "\"a-app\""] {
+            let err = parse(&calls(bad)).unwrap_err().to_string();
+            assert!(err.contains("not another app"), "{err}");
         }
     }
 

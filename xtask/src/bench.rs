@@ -17,6 +17,7 @@ use crate::process::AppProcess;
 use crate::{k6, paths, services};
 
 mod baseline_server;
+mod checkout;
 mod grpc_microservice;
 mod http_rest_api;
 mod kafka_streaming;
@@ -156,6 +157,7 @@ fn plan(app: &'static App) -> Option<Plan> {
         "sql-application" => Some(sql_application::plan(app)),
         "redis-cache" => Some(redis_cache::plan(app)),
         "kafka-streaming" => Some(kafka_streaming::plan(app)),
+        "checkout" => Some(checkout::plan(app)),
         _ => None,
     }
 }
@@ -166,6 +168,7 @@ fn app_settings(app: &App) -> &'static [(&'static str, &'static str)] {
     match app.name {
         "http-rest-api" => http_rest_api::APP_SETTINGS,
         "kafka-streaming" => kafka_streaming::APP_SETTINGS,
+        "checkout" => checkout::APP_SETTINGS,
         _ => &[],
     }
 }
@@ -183,17 +186,49 @@ pub fn run(args: &[&str]) -> Result<()> {
     }
     let plan = plan(app).with_context(|| format!("{} has no benchmark plan yet", app.name))?;
     services::up()?;
-    crate::process::build_release(&[app])?;
+    // An app that calls others (checkout) is measured with them running, started
+    // first, each with its own bench settings.
+    let called = app
+        .calls
+        .iter()
+        .map(|name| App::named(name))
+        .collect::<Result<Vec<_>>>()?;
+    let mut built = called.clone();
+    built.push(app);
+    crate::process::build_release(&built)?;
     let dir = paths::target().join("bench");
     std::fs::create_dir_all(&dir)?;
-    let mut process = AppProcess::start_configured(
+    let mut hops = Vec::new();
+    for hop in called {
+        match AppProcess::start_configured(
+            hop,
+            crate::process::Profile::Release,
+            &dir,
+            app_settings(hop),
+        ) {
+            Ok(process) => hops.push(process),
+            Err(err) => {
+                hops.iter_mut().for_each(AppProcess::stop);
+                return Err(err);
+            }
+        }
+    }
+    let started = AppProcess::start_configured(
         app,
         crate::process::Profile::Release,
         &dir,
         app_settings(app),
-    )?;
+    );
+    let mut process = match started {
+        Ok(process) => process,
+        Err(err) => {
+            hops.iter_mut().for_each(AppProcess::stop);
+            return Err(err);
+        }
+    };
     let outcome = measure_plan(&plan, &settings, process.pid());
     process.stop();
+    hops.iter_mut().for_each(AppProcess::stop);
     let report = outcome?;
     eprintln!("{report}");
     report::append_report(&report)

@@ -91,6 +91,15 @@ pub fn check() -> Result<()> {
     let dir = paths::target().join("k6-smoke");
     let mut failed = Vec::new();
     for app in existing {
+        // An app that calls others (checkout) runs with them, each on its own port.
+        let mut called = Vec::new();
+        for name in app.calls {
+            called.push(AppProcess::start_built(
+                apps::App::named(name)?,
+                Profile::Debug,
+                &dir,
+            )?);
+        }
         let mut running = AppProcess::start_built(app, Profile::Debug, &dir)?;
         let run = Run {
             script: app.k6_script(),
@@ -105,6 +114,7 @@ pub fn check() -> Result<()> {
         };
         let outcome = run.execute();
         running.stop();
+        called.iter_mut().for_each(AppProcess::stop);
         match outcome {
             Ok(summary) if summary.thresholds_ok => eprintln!(
                 "k6: {} smoke ok: {:.1} req/s, p99 {:.1} ms, {:.2} % failed",

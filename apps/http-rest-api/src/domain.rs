@@ -187,6 +187,8 @@ pub struct Filter {
     pub query: Option<String>,
     /// Only products with stock > 0.
     pub in_stock: Option<bool>,
+    /// Exact SKUs; empty means any.
+    pub skus: Vec<String>,
 }
 
 impl Filter {
@@ -205,6 +207,7 @@ impl Filter {
             && self
                 .in_stock
                 .is_none_or(|wanted| (f.stock.get() > 0) == wanted)
+            && (self.skus.is_empty() || self.skus.iter().any(|sku| sku == f.sku.as_str()))
     }
 }
 

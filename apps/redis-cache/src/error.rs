@@ -3,7 +3,7 @@
 //! only its own ([`Errors`]).
 
 use poem::http::StatusCode;
-use service_kit::problem::{Documented, DocumentedError, Problem};
+use service_kit::problem::{Documented, DocumentedError, FieldProblem, Problem};
 
 use crate::origin::OriginError;
 use crate::store::StoreError;
@@ -19,6 +19,9 @@ pub enum ApiError {
         /// What was wrong.
         detail: String,
     },
+    /// Invalid fields, each named.
+    #[error("invalid request")]
+    Invalid(Vec<FieldProblem>),
     /// Missing, unknown or expired credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -56,6 +59,7 @@ impl DocumentedError for ApiError {
         (404, "No such resource."),
         (413, "The body is larger than `server.max_body_bytes`."),
         (415, "The body is not `application/json`."),
+        (422, "Invalid fields, each named in `errors`."),
         (502, "The origin failed."),
         (503, "Redis is unavailable; retry later."),
     ];
@@ -65,6 +69,7 @@ impl DocumentedError for ApiError {
             Self::BadRequest { slug, detail } => {
                 Problem::new(StatusCode::BAD_REQUEST, slug, "Bad request").with_detail(detail)
             }
+            Self::Invalid(errors) => Problem::validation(&errors),
             Self::Unauthorized(detail) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
                     .with_detail(detail)

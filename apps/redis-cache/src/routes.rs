@@ -1,6 +1,8 @@
 //! The HTTP API (poem-openapi), one module per resource — cached products, prices
-//! (changes and their SSE stream), sessions, stats — and what every handler shares.
+//! (changes and their SSE stream), sessions and their carts, stats — and what every
+//! handler shares.
 
+pub mod carts;
 pub mod prices;
 pub mod products;
 pub mod sessions;
@@ -53,7 +55,7 @@ impl AppState {
 pub enum Tag {
     /// Cached catalog reads and their invalidation.
     Products,
-    /// Logins kept in Redis.
+    /// Logins kept in Redis, and their carts.
     Sessions,
     /// Price changes over pub/sub and SSE.
     Prices,
@@ -79,6 +81,7 @@ pub type Api = (
     products::ProductsApi,
     prices::PricesApi,
     sessions::SessionsApi,
+    carts::CartsApi,
     stats::StatsApi,
 );
 
@@ -96,13 +99,16 @@ pub fn api(state: AppState) -> OpenApiService<Api, ()> {
             sessions::SessionsApi {
                 state: state.clone(),
             },
+            carts::CartsApi {
+                state: state.clone(),
+            },
             stats::StatsApi { state },
         ),
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
     )
     .description(
-        "Cache-aside over a slow origin in Redis (TTLs, negative caching, single flight), sessions, and price changes over pub/sub fanned out as Server-Sent Events.",
+        "Cache-aside over a slow origin in Redis (TTLs, negative caching, single flight), sessions with their carts, and price changes over pub/sub fanned out as Server-Sent Events.",
     )
 }
 

@@ -1,8 +1,9 @@
 //! Everything that talks to Redis — the only module that uses the redis crate: the
 //! connections (recycled after `redis.max_connection_age`), the cached product
-//! entries, the sessions, and the price channel. Every key starts with
+//! entries, the sessions and their carts, and the price channel. Every key starts with
 //! `redis.key_prefix`; failures are [`StoreError`]s, never redis' own errors.
 
+pub mod carts;
 mod connection;
 pub mod prices;
 pub mod products;

@@ -123,3 +123,10 @@ pub fn header(record: &OwnedMessage, name: &str) -> Option<String> {
             .map(|v| String::from_utf8_lossy(v).into_owned())
     })
 }
+
+/// The value of a record, as JSON (`None` when it has none or it is not JSON).
+pub fn json_value(record: &OwnedMessage) -> Option<serde_json::Value> {
+    record
+        .payload()
+        .and_then(|payload| serde_json::from_slice(payload).ok())
+}

@@ -129,6 +129,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "checkout",
                 "grpc-microservice",
                 "http-rest-api",
                 "kafka-streaming",
@@ -149,7 +150,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("charts/redis-cache/Chart.yaml: appVersion 0.0.9"));
         // A Cargo bump without the charts fails on every chart that runs our images.
-        assert_eq!(problems("9.9.9", &repository_charts()).len(), 6);
+        assert_eq!(problems("9.9.9", &repository_charts()).len(), 7);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!    profile, replicas, autoscaling, disruption budgets, persistence off → on),
 //!    `helm test`, rollback, uninstall, then only what the charts keep on
 //!    purpose may be left.
-//! 3. Each app chart alone, and the umbrella with each protocol alone: install
+//! 3. Each app chart alone, and the umbrella with each protocol alone (an app that calls others with them): install
 //!    `--wait`, test, uninstall, leftovers.
 //!
 //! Every client call fails on a rejection and on any warning from the API server
@@ -112,9 +112,20 @@ impl<'a> Gate<'a> {
         }
         let protocols = self.protocols.clone();
         for (alias, app) in &protocols {
+            // An app that calls others (checkout) comes with them: the umbrella's
+            // schema refuses it alone.
+            let calls = apps::App::named(app).map(|a| a.calls).unwrap_or_default();
+            let needed = |other: &String| {
+                protocols
+                    .iter()
+                    .any(|(a, name)| a == other && calls.contains(name))
+            };
             let mut values = Vec::new();
             for other in &self.aliases {
-                values.push(format!("{other}.enabled={}", other == alias));
+                values.push(format!(
+                    "{other}.enabled={}",
+                    other == alias || needed(other)
+                ));
             }
             let values: Vec<String> = values
                 .into_iter()

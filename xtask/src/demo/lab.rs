@@ -101,8 +101,13 @@ impl Lab {
         let token = fault::new_token(dir)?;
         for app in &apps {
             interrupted(stop)?;
-            let process =
-                AppProcess::start_grouped(app, build, dir, &[("APP__ADMIN__TOKEN", &token)])?;
+            let mut env = vec![("APP__ADMIN__TOKEN", token.as_str())];
+            // An app that calls others (checkout) plays its slow_hop and broken_hop
+            // through their fault headers, with their admin token: the same here.
+            if !app.calls.is_empty() {
+                env.push(("APP__SCENARIOS__HOP_TOKEN", token.as_str()));
+            }
+            let process = AppProcess::start_grouped(app, build, dir, &env)?;
             group::register(process.pid());
             self.groups_seen.push(process.pid());
             self.apps.push(process);

@@ -82,7 +82,7 @@ mod tests {
         let ports = config["discovery"]["instrument"][0]["open_ports"]
             .as_str()
             .unwrap();
-        assert_eq!(ports, "8080,50051,8081,8082,8083");
+        assert_eq!(ports, "8080,50051,8081,8082,8083,8084");
         assert!(
             config["discovery"]["instrument"][0]
                 .get("k8s_namespace")

@@ -39,9 +39,11 @@ pub const IMPORTS: &[ImportRule] = &[
         allowed: &[
             "apps/redis-cache/src/store",
             "apps/redis-cache/tests/",
+            "apps/checkout/src/store",
+            "apps/checkout/tests/",
             "crates/test-support/src/",
         ],
-        why: "only redis-cache's store modules talk to Redis",
+        why: "only redis-cache's and checkout's store modules talk to Redis",
     },
     ImportRule {
         id: "rdkafka-only-in-store",
@@ -60,9 +62,11 @@ pub const IMPORTS: &[ImportRule] = &[
         package: "poem-grpc",
         allowed: &[
             "apps/grpc-microservice/",
+            "apps/checkout/src/proto",
+            "apps/checkout/src/hops/inventory",
             "crates/bench-baselines/src/bin/grpc-echo.rs",
         ],
-        why: "gRPC is the gRPC apps' protocol (and the gRPC baseline's); the others speak HTTP",
+        why: "gRPC is the gRPC apps' protocol (and the gRPC baseline's, and checkout's inventory client); the others speak HTTP",
     },
 ];
 

@@ -206,6 +206,8 @@ impl ProductsApi {
         q: Query<Option<String>>,
         /// Only products in stock (true) or out of stock (false).
         in_stock: Query<Option<bool>>,
+        /// Only these SKUs (repeat for several: `sku=A&sku=B`), e.g. the lines of a cart.
+        sku: Query<Vec<String>>,
     ) -> Result<Json<ProductPage>, ListErrors> {
         // 1 to MAX_PAGE_SIZE, as the document says (poem checks it); a lower
         // `store.max_page_size` shortens the page rather than refusing what the
@@ -236,6 +238,7 @@ impl ProductsApi {
             max_price: max_price.0,
             query: q.0,
             in_stock: in_stock.0,
+            skus: sku.0,
         };
         let page = self.state.store.list(&filter, after, limit as usize);
         Ok(Json(ProductPage {

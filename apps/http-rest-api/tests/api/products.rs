@@ -249,6 +249,36 @@ async fn filters_combine() {
 }
 
 #[tokio::test]
+async fn a_list_of_skus_finds_exactly_those_products() {
+    let app = spawn_app().await;
+    let token = app.token("editor").await;
+    for sku in ["CART-1", "CART-2", "OTHER-3"] {
+        app.seed(&token, sku, "kitchen", 500).await;
+    }
+    let page: Value = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .query(&[("sku", "CART-2"), ("sku", "CART-1"), ("sku", "NOT-THERE")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let skus: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skus,
+        ["CART-1", "CART-2"],
+        "in id order, unknown ones absent"
+    );
+}
+
+#[tokio::test]
 async fn a_limit_the_document_admits_is_never_refused_only_capped() {
     let app = spawn_app_with(&[
         ("APP__STORE__MAX_PAGE_SIZE", "2"),

@@ -1,5 +1,5 @@
 //! `/api/v1/sessions`: log in (a session in Redis with `sessions.ttl`), who is logged
-//! in (refreshing the session's lifetime), log out.
+//! in (refreshing the session's lifetime), log out (the session's cart goes too).
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::payload::Json;
@@ -23,7 +23,7 @@ pub struct SessionsApi {
 /// A session token in `Authorization: Bearer`.
 #[derive(Debug, SecurityScheme)]
 #[oai(ty = "bearer")]
-pub struct SessionToken(Bearer);
+pub struct SessionToken(pub Bearer);
 
 /// Credentials.
 #[derive(Debug, Object)]
@@ -63,7 +63,8 @@ fn valid_username(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
-fn no_session() -> ApiError {
+/// 401: the token names no live session.
+pub(super) fn no_session() -> ApiError {
     ApiError::Unauthorized("no such session (expired or logged out)".into())
 }
 
@@ -131,7 +132,7 @@ impl SessionsApi {
         }))
     }
 
-    /// Log out.
+    /// Log out; the session's cart goes with it.
     #[oai(path = "/sessions/me", method = "delete", operation_id = "logout")]
     async fn logout(
         &self,
@@ -146,6 +147,11 @@ impl SessionsApi {
         if !existed {
             return Err(no_session().into());
         }
+        self.state
+            .store()
+            .delete_cart(&auth.0.token)
+            .await
+            .map_err(|err| self.redis_failed(err))?;
         Ok(NoContent::Done)
     }
 }

@@ -2,6 +2,7 @@
 //! one key prefix per test (its keys deleted afterwards), reached through a TCP
 //! proxy the test controls.
 
+mod carts;
 mod connections;
 mod faults;
 mod helpers;

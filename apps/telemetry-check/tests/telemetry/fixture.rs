@@ -1,4 +1,4 @@
-//! OBI-shaped telemetry for the five apps, as OBI v1.0 produces it (the names each
+//! OBI-shaped telemetry for the six apps, as OBI v1.0 produces it (the names each
 //! protocol's doc, docs/<app>.md, lists; docs/telemetry-checks.md says which OBI
 //! versions they hold for):
 //! metric and label names, span names, kinds, attributes and parents. Label
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod chart;
+mod checkout;
 mod grpc;
 mod http;
 mod kafka;
@@ -83,12 +84,13 @@ pub struct Telemetry {
 /// How many traces each template becomes.
 pub const COPIES: usize = 2;
 pub const NAMESPACE: &str = "obi-examples";
-pub const APPS: [&str; 5] = [
+pub const APPS: [&str; 6] = [
     "http-rest-api",
     "grpc-microservice",
     "sql-application",
     "redis-cache",
     "kafka-streaming",
+    "checkout",
 ];
 
 impl Telemetry {
@@ -147,6 +149,7 @@ pub fn port(app: &str) -> u16 {
         "sql-application" => 8081,
         "redis-cache" => 8082,
         "kafka-streaming" => 8083,
+        "checkout" => 8084,
         _ => 50051,
     }
 }
@@ -193,6 +196,10 @@ pub fn app_with(app: &str, fault: Option<&str>, obi: Obi) -> Result<Telemetry, S
             kafka::traffic(&mut t, app);
             http::traffic(&mut t, app, obi, &kafka::calls);
         }
+        "checkout" => {
+            checkout::traffic(&mut t, app);
+            http::traffic(&mut t, app, obi, &checkout::calls);
+        }
         _ => http::traffic(&mut t, app, obi, &http::no_calls),
     }
     if let Some(fault) = fault {
@@ -226,6 +233,7 @@ fn apply_fault(t: &mut Telemetry, app: &str, fault: &str) -> Result<(), String> 
             "sql-application" => sql::apply_fault(t, app, fault),
             "redis-cache" => redis::apply_fault(t, app, fault),
             "kafka-streaming" => kafka::apply_fault(t, app, fault),
+            "checkout" => checkout::apply_fault(t, app, fault, &settings),
             _ => false,
         };
     if handled {

@@ -12,4 +12,5 @@ mod otlp;
 mod samples;
 mod scenario;
 mod specs;
+mod stitching;
 mod traceql;

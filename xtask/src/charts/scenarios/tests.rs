@@ -201,19 +201,19 @@ fn a_guide_entry_without_its_prose_fails() {
 #[test]
 fn a_new_apps_catalog_flows_in_with_its_own_files() {
     let mut sources = sources();
-    let mut checkout = app(&mut sources, "redis-cache").clone();
-    checkout.app = "checkout".into();
-    checkout.specs = checkout
+    let mut ledger = app(&mut sources, "redis-cache").clone();
+    ledger.app = "ledger".into();
+    ledger.specs = ledger
         .specs
         .into_iter()
-        .map(|(file, text)| (file.replace("redis-cache", "checkout"), text))
+        .map(|(file, text)| (file.replace("redis-cache", "ledger"), text))
         .collect();
-    sources.apps.push(checkout);
+    sources.apps.push(ledger);
     let (scenarios, problems) = build(&sources).unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
     let names: Vec<_> = scenarios
         .iter()
-        .filter(|s| s.app == "checkout")
+        .filter(|s| s.app == "ledger")
         .map(|s| s.name.as_str())
         .collect();
     assert_eq!(

@@ -44,6 +44,13 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
             "config.kafka.dead_letter_topic=images-check-events-dlq".into(),
             "config.kafka.group_id=images-check".into(),
         ],
+        // Its own Redis on loopback; its hops are not reachable here (the request
+        // below stops before them).
+        "checkout" => vec![
+            "redis.host=127.0.0.1".into(),
+            "redis.port=6379".into(),
+            "config.redis.key_prefix=images-check-checkout:".into(),
+        ],
         other => bail!(
             "no run check for the app {other}: add its values and request to {}",
             file!()
@@ -56,7 +63,7 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
 /// generates a password when `external.password` is empty).
 fn local_env(name: &str) -> Vec<(String, String)> {
     match name {
-        "redis-cache" => vec![("APP__REDIS__PASSWORD".to_owned(), String::new())],
+        "redis-cache" | "checkout" => vec![("APP__REDIS__PASSWORD".to_owned(), String::new())],
         _ => Vec::new(),
     }
 }
@@ -112,6 +119,23 @@ fn exercise(name: &str, base: &str, port: u16, work: &Path) -> Result<String> {
         "grpc-microservice" => {
             grpc_health(port, work)?;
             Ok("grpc.health.v1.Health/Check(inventory.v1.Inventory): SERVING".into())
+        }
+        "checkout" => {
+            // Ready means its Redis answered; a checkout without a key is refused
+            // before any hop, as problem+json.
+            let body = json!({"customer_id": 1});
+            let problem = send_json(
+                "POST",
+                base,
+                "/api/v1/checkout",
+                &[("authorization", "Bearer images-check")],
+                Some(&body),
+                400,
+            )?;
+            Ok(format!(
+                "POST /api/v1/checkout without a key: 400 {}",
+                problem["type"]
+            ))
         }
         other => bail!("no request for {other}"),
     }
