@@ -7,6 +7,7 @@ mod generated;
 mod health;
 mod helpers;
 mod images;
+mod listing;
 mod openapi;
 mod products;
 mod rate_limit;
