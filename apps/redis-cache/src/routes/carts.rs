@@ -5,7 +5,8 @@
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use service_kit::problem::status::{
-    PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE, UNSUPPORTED_MEDIA_TYPE,
+    BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, UNPROCESSABLE,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 use super::sessions::{SessionToken, no_session};
@@ -63,7 +64,8 @@ impl CartsApi {
         CartStored,
         Errors<
             {
-                UNAUTHORIZED
+                BAD_REQUEST
+                    | UNAUTHORIZED
                     | PAYLOAD_TOO_LARGE
                     | UNSUPPORTED_MEDIA_TYPE
                     | UNPROCESSABLE
