@@ -11,7 +11,22 @@ use anyhow::{Context, Result, bail};
 use std::os::unix::process::CommandExt;
 
 use crate::apps::App;
+use crate::services::ports::{self, Listener};
 use crate::{ci, paths};
+
+/// Refuses a port someone already listens on: that process would answer the
+/// readiness probe in the app's place (another demo, bench or test run on the same
+/// machine), and every figure measured afterwards would be someone else's.
+fn port_free(app: &str, port: u16) -> Result<()> {
+    match ports::listener(port) {
+        Listener::Free => Ok(()),
+        taken => bail!(
+            "cannot start {app}: port {port} is already taken by {} (another demo, bench or \
+             test run?); stop it or wait for it",
+            ports::describe(&taken)
+        ),
+    }
+}
 
 /// The admin token of apps started here, which k6 sends in `x-fault-token`.
 pub const LOCAL_ADMIN_TOKEN: &str = "local-admin-token";
@@ -116,6 +131,7 @@ impl AppProcess {
         port: u16,
     ) -> Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        port_free(app.name, port)?;
         let log = dir.join(format!("{}.log", app.name));
         let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
         let mut command = Command::new(binary(app, profile));
@@ -165,12 +181,26 @@ impl AppProcess {
                 &format!("{}/readyz", self.base_url()),
                 Duration::from_secs(2),
             ) {
-                return Ok(());
+                return self.owns_port();
             }
             if started.elapsed() > limit {
                 bail!("not ready after {}s", limit.as_secs());
             }
             std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The port was free before the start, but another process may have taken it
+    /// in between: then that one answered the probe, and this one failed to bind.
+    fn owns_port(&self) -> Result<()> {
+        match ports::listener(self.port) {
+            Listener::Taken(Some(owner)) if owner.pid == self.child.id() => Ok(()),
+            other => bail!(
+                "port {} answered, but it is held by {}, not by pid {}",
+                self.port,
+                ports::describe(&other),
+                self.child.id()
+            ),
         }
     }
 
@@ -207,5 +237,23 @@ impl AppProcess {
         eprintln!("{} did not drain in 30s; killing it", self.app.name);
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_someone_listens_on_is_refused_naming_the_holder() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = port_free("http-rest-api", port).unwrap_err().to_string();
+        assert!(err.contains("cannot start http-rest-api"), "{err}");
+        assert!(err.contains(&format!("port {port}")), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
     }
 }
