@@ -49,9 +49,10 @@ pub fn run() -> Result<()> {
     gate.step("contracts", contracts::check);
     gate.step("workflows, Dockerfile", lint::check);
     // Built from the Dockerfile and run as the charts run them, where podman works.
-    match images::usable() {
-        Ok(()) => gate.step("images", images::gate),
-        Err(why) => gate.skip("images", &format!("{why:#}")),
+    match images::decision() {
+        Ok(images::Decision::Run) => gate.step("images", images::gate),
+        Ok(images::Decision::Skip(why)) => gate.skip("images", &why),
+        Err(err) => gate.step("images", || Err(err)),
     }
     gate.finish()
 }

@@ -24,6 +24,7 @@ mod inventory;
 mod load;
 mod pod;
 mod podman;
+mod warm;
 
 use std::path::PathBuf;
 
@@ -64,27 +65,57 @@ pub fn out_dir() -> PathBuf {
     paths::target().join("images")
 }
 
-/// The variable that opts the gate into building and checking every image.
+/// The variable that turns the gate's images step on (`1`, even cold) or off (`0`).
 pub const GATE_SWITCH: &str = "OBI_EXAMPLES_IMAGES";
 
-/// Whether the gate should build and check images here: asked for with
-/// `OBI_EXAMPLES_IMAGES=1`, and podman, runc and mmdebstrap work. Opt-in because a
-/// cold build of the six images (the dependency cook alone took 43 minutes on two
-/// busy cores, docs/images.md) does not fit the gate's 90 minutes; GitHub's images
-/// workflow builds them on every change, and `cargo xtask images build|check` here.
-pub fn usable() -> Result<()> {
-    wanted(std::env::var_os(GATE_SWITCH).as_deref())?;
-    podman::usable()
+/// What the gate does about the images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Build (what changed) and check all of them.
+    Run,
+    /// Leave them out, for this reason (listed in the gate's table).
+    Skip(String),
 }
 
-/// The switch's verdict: only `1` turns the step on; anything else names the switch.
-fn wanted(switch: Option<&std::ffi::OsStr>) -> Result<()> {
-    match switch.and_then(|v| v.to_str()) {
-        Some("1") => Ok(()),
-        Some("") | None => bail!(
-            "opt-in: {GATE_SWITCH}=1 builds and checks the six images (cold, longer than the gate's time on two cores)"
-        ),
-        Some(other) => bail!("{GATE_SWITCH}={other:?}: only 1 turns the images step on"),
+/// The gate's images step: on by default where podman, runc and mmdebstrap work
+/// and the costly layers are warm (the builder base and the dependency layer of
+/// these manifests, [`warm`]); skipped, saying why, on a cold machine, whose first
+/// build cooks every dependency (docs/images.md has the times), which the gate's 90
+/// minutes cannot hold next to its own cold build. `OBI_EXAMPLES_IMAGES=1` builds
+/// even cold, `0` turns the step off; any other value is an error naming it.
+pub fn decision() -> Result<Decision> {
+    let Some(forced) = switch(std::env::var_os(GATE_SWITCH).as_deref())? else {
+        return Ok(Decision::Skip(format!("turned off ({GATE_SWITCH}=0)")));
+    };
+    if let Err(why) = podman::usable() {
+        return Ok(Decision::Skip(format!("{why:#}")));
+    }
+    if forced {
+        return Ok(Decision::Run);
+    }
+    Ok(cold_verdict(warm::cold()?))
+}
+
+/// The switch: `Some(true)` to build even cold, `Some(false)` when unset (warm
+/// only), `None` when turned off.
+fn switch(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>> {
+    match value.map(|v| v.to_str()) {
+        None | Some(Some("")) => Ok(Some(false)),
+        Some(Some("1")) => Ok(Some(true)),
+        Some(Some("0")) => Ok(None),
+        Some(other) => bail!("{GATE_SWITCH}={other:?}: 1 builds even cold, 0 turns the step off"),
+    }
+}
+
+/// Run when warm; when cold, the reason and the way out.
+fn cold_verdict(cold: Option<String>) -> Decision {
+    match cold {
+        None => Decision::Run,
+        Some(why) => Decision::Skip(format!(
+            "cold: {why}; a cold build takes about an hour on two cores. \
+             Run `cargo xtask images build` once (later gates build only what changed), \
+             or {GATE_SWITCH}=1 to build here anyway"
+        )),
     }
 }
 
@@ -139,19 +170,35 @@ fn select(chosen: &[&str]) -> Result<Vec<&'static str>> {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsStr;
-
     use super::*;
 
     #[test]
-    fn the_gate_builds_images_only_when_asked_with_1() {
-        assert!(wanted(Some(OsStr::new("1"))).is_ok());
-        for off in [None, Some(OsStr::new("")), Some(OsStr::new("0"))] {
-            let why = wanted(off).unwrap_err().to_string();
-            assert!(why.contains(GATE_SWITCH), "{why}");
+    fn the_switch_forces_with_1_turns_off_with_0_and_names_itself_otherwise() {
+        use std::ffi::OsStr;
+        assert_eq!(switch(None).unwrap(), Some(false));
+        assert_eq!(switch(Some(OsStr::new(""))).unwrap(), Some(false));
+        assert_eq!(switch(Some(OsStr::new("1"))).unwrap(), Some(true));
+        assert_eq!(switch(Some(OsStr::new("0"))).unwrap(), None);
+        let why = switch(Some(OsStr::new("yes"))).unwrap_err().to_string();
+        assert!(
+            why.contains(GATE_SWITCH) && why.contains("\"yes\""),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_cold_machine_skips_the_images_saying_how_to_warm_it_and_a_warm_one_runs_them() {
+        assert_eq!(cold_verdict(None), Decision::Run);
+        let Decision::Skip(why) = cold_verdict(Some("no dependency layer".into())) else {
+            panic!("cold must skip");
+        };
+        for expected in [
+            "cold: no dependency layer",
+            "cargo xtask images build",
+            GATE_SWITCH,
+        ] {
+            assert!(why.contains(expected), "{expected} missing: {why}");
         }
-        let why = wanted(Some(OsStr::new("yes"))).unwrap_err().to_string();
-        assert!(why.contains("only 1"), "{why}");
     }
 
     #[test]

@@ -88,13 +88,36 @@ pub struct Bases {
     pub runtime: String,
 }
 
-/// Makes the bases that are missing or whose recipe changed (all of them with
-/// `refresh`), and returns their names.
-pub fn ensure(refresh: bool) -> Result<Bases> {
+/// The recipes of both bases, as the Dockerfile's defaults and this machine's
+/// toolchain ask for them: (runtime, builder).
+fn recipes() -> Result<(Recipe, Recipe)> {
     let defaults = Defaults::read()?;
     let toolchain = Toolchain::find(&defaults.rust)?;
     let runtime = Recipe::runtime(&defaults.release);
     let builder = Recipe::builder(&defaults.release, &toolchain)?;
+    Ok((runtime, builder))
+}
+
+/// The builder base's recipe fingerprint when both bases exist as their current
+/// recipes would make them, else why not (nothing is made here).
+pub fn made() -> Result<std::result::Result<String, String>> {
+    let (runtime, builder) = recipes()?;
+    for recipe in [&runtime, &builder] {
+        let current = podman::label(&recipe.image, RECIPE_LABEL)?;
+        if current.as_deref() != Some(recipe.fingerprint().as_str()) {
+            return Ok(Err(format!(
+                "the base {} is missing or outdated",
+                recipe.image
+            )));
+        }
+    }
+    Ok(Ok(builder.fingerprint()))
+}
+
+/// Makes the bases that are missing or whose recipe changed (all of them with
+/// `refresh`), and returns their names.
+pub fn ensure(refresh: bool) -> Result<Bases> {
+    let (runtime, builder) = recipes()?;
     for recipe in [&runtime, &builder] {
         let current = podman::label(&recipe.image, RECIPE_LABEL)?;
         if !refresh && current.as_deref() == Some(recipe.fingerprint().as_str()) {

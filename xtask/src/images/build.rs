@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{bases, inventory, out_dir, podman, reference};
+use super::{bases, inventory, out_dir, podman, reference, warm};
 use crate::{cmd, paths};
 
 /// Builds `names` (after making the bases if needed), saves each image's archive
@@ -23,11 +23,30 @@ pub fn build(names: &[&str], refresh_bases: bool) -> Result<()> {
     let dir = out_dir();
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut rows = Vec::new();
+    let Some(first) = names.first() else {
+        return Ok(());
+    };
+    // The shared stages first, tagged so that the gate can tell a warm machine
+    // from a cold one (warm.rs); the apps' builds then find them in the cache.
+    let started = Instant::now();
+    let dependencies = dependencies(first, &bases)?;
+    rows.push(format!(
+        "{:<20} built in {:>6.1}s ({dependencies})",
+        "dependencies",
+        started.elapsed().as_secs_f64()
+    ));
     for name in names {
         let started = Instant::now();
         build_one(name, &bases)?;
         let built = started.elapsed();
         let archive = dir.join(format!("{name}.tar"));
+        // `podman save` refuses to write into an existing docker archive.
+        match fs::remove_file(&archive) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(err).with_context(|| format!("cannot replace {}", archive.display()));
+            }
+            _ => {}
+        }
         cmd::output(
             podman::podman()
                 .args(["save", "--format", "docker-archive", "-o"])
@@ -47,22 +66,53 @@ pub fn build(names: &[&str], refresh_bases: bool) -> Result<()> {
     Ok(())
 }
 
-/// One `podman build`, its output in `target/images/<name>.build.log`.
+/// The shared stages up to the dependency layer, tagged with this checkout's key;
+/// other keys' tags are removed (their layers go with the next prune). Returns
+/// the tag. `app` is any image: no shared stage reads `APP`.
+fn dependencies(app: &str, bases: &bases::Bases) -> Result<String> {
+    let recipe = match bases::made()? {
+        Ok(recipe) => recipe,
+        Err(why) => bail!("{why} right after making it"),
+    };
+    let tag = warm::dependencies_tag(&recipe)?;
+    let mut args = build_args(app, bases, &tag);
+    args.extend(["--target".to_owned(), "dependencies".to_owned()]);
+    run_build("dependencies", &tag, &args)?;
+    let listed = cmd::output(podman::podman().args([
+        "images",
+        "--filter",
+        &format!("reference={}", warm::DEPENDENCIES),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]))?;
+    for stale in listed.lines().filter(|line| *line != tag) {
+        cmd::run(podman::podman().args(["untag", stale]))?;
+    }
+    Ok(tag)
+}
+
+/// One `podman build` of an image.
 fn build_one(name: &str, bases: &bases::Bases) -> Result<()> {
+    run_build(
+        name,
+        &reference(name),
+        &build_args(name, bases, &reference(name)),
+    )
+}
+
+/// `podman build <args> <root>`, its output in `target/images/<log_name>.build.log`.
+fn run_build(log_name: &str, tag: &str, args: &[String]) -> Result<()> {
+    let name = log_name;
     let log = out_dir().join(format!("{name}.build.log"));
     let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
     let mut command = podman::podman();
     command
         .arg("build")
-        .args(build_args(name, bases))
+        .args(args)
         .arg(paths::root())
         .stdout(out.try_clone()?)
         .stderr(out);
-    eprintln!(
-        "images: building {} (log: {})",
-        reference(name),
-        log.display()
-    );
+    eprintln!("images: building {tag} (log: {})", log.display());
     let status = command.status().context("cannot start `podman build`")?;
     if !status.success() {
         let text = fs::read_to_string(&log).unwrap_or_default();
@@ -78,7 +128,7 @@ fn build_one(name: &str, bases: &bases::Bases) -> Result<()> {
 }
 
 /// The arguments after `podman build`, before the context directory.
-fn build_args(name: &str, bases: &bases::Bases) -> Vec<String> {
+fn build_args(name: &str, bases: &bases::Bases, tag: &str) -> Vec<String> {
     let mut args = vec![
         // Each RUN is a container: it needs the same runtime and limits, and the
         // host's network (cargo fetches crates; there is no bridge set up here).
@@ -88,7 +138,7 @@ fn build_args(name: &str, bases: &bases::Bases) -> Vec<String> {
         "--file".to_owned(),
         paths::root().join("Dockerfile").display().to_string(),
         "--tag".to_owned(),
-        reference(name),
+        tag.to_owned(),
         "--build-arg".to_owned(),
         format!("APP={name}"),
         "--build-arg".to_owned(),
@@ -110,7 +160,7 @@ mod tests {
             builder: "localhost/obi-examples/builder:bookworm-rust-1.95.0".into(),
             runtime: "localhost/obi-examples/runtime:bookworm".into(),
         };
-        let args = build_args("redis-cache", &bases).join(" ");
+        let args = build_args("redis-cache", &bases, &reference("redis-cache")).join(" ");
         for expected in [
             "--build-arg APP=redis-cache",
             "--build-arg BUILDER_IMAGE=localhost/obi-examples/builder:bookworm-rust-1.95.0",
