@@ -9,9 +9,10 @@
 //! each build. The key hashes what decides that layer: the Dockerfile up to the
 //! per-app stage, the builder base's recipe, every manifest, lock file and Cargo
 //! config in the build context, and the paths of the Rust sources (cargo-chef's
-//! recipe lists each crate's targets). It errs on the cold side: a change that
-//! would not invalidate the cook (a new source file in an app, say) also changes
-//! the key, and the next build re-tags the layer it reused.
+//! recipe lists each crate's targets; tests and benches are not in the context).
+//! It errs on the cold side: a change that would not invalidate the cook (a new
+//! module file in an app, say) also changes the key, and the next build re-tags
+//! the layer it reused.
 
 use std::process::Stdio;
 
@@ -86,12 +87,22 @@ fn context_files() -> Result<Vec<String>> {
     let mut files: Vec<String> = out
         .lines()
         .map(str::to_owned)
+        .filter(|path| !left_out(path))
         .filter(|path| decides_the_recipe(path) || path.ends_with(".rs"))
         .filter(|path| paths::root().join(path).is_file())
         .collect();
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// Directories the `.dockerignore` leaves out of the build context anywhere in the
+/// tree (a test keeps the two lists equal).
+const LEFT_OUT: [&str; 4] = ["tests", "benches", "examples", "testdata"];
+
+/// Whether the build context leaves `path` out.
+fn left_out(path: &str) -> bool {
+    path.split('/').any(|part| LEFT_OUT.contains(&part))
 }
 
 /// Manifests, lock files and Cargo configuration: their contents are the recipe.
@@ -180,6 +191,23 @@ mod tests {
             base,
             "a per-app stage does not decide the shared layer"
         );
+    }
+
+    #[test]
+    fn the_context_leaves_out_what_the_dockerignore_leaves_out() {
+        let ignore = std::fs::read_to_string(paths::root().join(".dockerignore")).unwrap();
+        for dir in LEFT_OUT {
+            assert!(
+                ignore.lines().any(|line| line == format!("**/{dir}")),
+                ".dockerignore does not leave out **/{dir}"
+            );
+        }
+        assert!(left_out("apps/redis-cache/tests/api/carts.rs"));
+        assert!(left_out("apps/telemetry-check/testdata/spec.yaml"));
+        assert!(!left_out("apps/redis-cache/src/cart.rs"));
+        assert!(!left_out("crates/service-kit/src/testing.rs"));
+        let files = context_files().unwrap();
+        assert!(!files.iter().any(|f| left_out(f)), "{files:?}");
     }
 
     #[test]
