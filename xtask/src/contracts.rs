@@ -10,6 +10,10 @@
 //! What schemathesis is told per app lives next to the app, in
 //! `apps/<name>/schemathesis.toml` (auth, and the few answers that depend on state
 //! rather than on the request, each with its reason).
+//!
+//! An app that calls others (checkout) is fuzzed with them running ([`shop`]).
+
+mod shop;
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -47,19 +51,32 @@ pub fn run(names: &[&str]) -> Result<()> {
     check_apps(&apps)
 }
 
-/// The gate's step: every HTTP app whose crate exists and that answers alone.
+/// The gate's step: every HTTP app whose crate exists.
 pub fn check() -> Result<()> {
     check_apps(&http_apps())
 }
 
-/// The HTTP apps the gate fuzzes, each started alone. An app that calls others
-/// (checkout: `calls` in apps.toml) answers 503 without them, so its contract is
-/// not fuzzed yet (docs/contracts.md).
+/// The HTTP apps the gate fuzzes; one that calls others (checkout: `calls` in
+/// apps.toml) with those running.
 fn http_apps() -> Vec<&'static App> {
     apps::existing()
         .into_iter()
-        .filter(|app| app.protocol == Protocol::Http && app.calls.is_empty())
+        .filter(|app| app.protocol == Protocol::Http)
         .collect()
+}
+
+/// The apps to build: `apps` and every app they call.
+fn with_called(apps: &[&'static App]) -> Result<Vec<&'static App>> {
+    let mut all: Vec<&'static App> = apps.to_vec();
+    for app in apps {
+        for name in app.calls {
+            let called = App::named(name)?;
+            if !all.iter().any(|known| known.name == called.name) {
+                all.push(called);
+            }
+        }
+    }
+    Ok(all)
 }
 
 fn check_apps(apps: &[&'static App]) -> Result<()> {
@@ -76,7 +93,7 @@ fn check_apps(apps: &[&'static App]) -> Result<()> {
             app.name
         );
     }
-    process::build(apps, Profile::Debug)?;
+    process::build(&with_called(apps)?, Profile::Debug)?;
     let dir = paths::target().join("contracts");
     let seed = std::env::var("CONTRACTS_SEED").unwrap_or_else(|_| SEED.to_owned());
     let started = Instant::now();
@@ -137,8 +154,22 @@ fn fuzz(app: &'static App, schemathesis: &Path, dir: &Path, seed: &str) -> Resul
     if !config.is_file() {
         bail!("{} is missing", config.display());
     }
+    let mut shop = if app.calls.is_empty() {
+        None
+    } else {
+        Some(shop::Shop::start(app, dir)?)
+    };
+    let mut env: Vec<(&str, &str)> = run_env(app).to_vec();
+    let mut headers = Vec::new();
+    if let Some(shop) = &shop {
+        env.extend(shop.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        headers = vec![
+            "--header".to_owned(),
+            format!("Authorization: {}", shop.authorization),
+        ];
+    }
     let port = free_port()?;
-    let mut running = AppProcess::start_on(app, Profile::Debug, dir, run_env(app), port)?;
+    let mut running = AppProcess::start_on(app, Profile::Debug, dir, &env, port)?;
     let report = dir.join(format!("{}.report.json", app.name));
     let output = dir.join(format!("{}.schemathesis.txt", app.name));
     let _ = std::fs::remove_file(&report);
@@ -164,6 +195,7 @@ fn fuzz(app: &'static App, schemathesis: &Path, dir: &Path, seed: &str) -> Resul
         .args(["--max-examples", &MAX_EXAMPLES.to_string()])
         .args(["--max-time", &MAX_SECONDS.to_string()])
         .args(["--seed", seed])
+        .args(&headers)
         .args(["--report", "json", "--report-json-path"])
         .arg(&report)
         .stdout(log.try_clone()?)
@@ -173,6 +205,9 @@ fn fuzz(app: &'static App, schemathesis: &Path, dir: &Path, seed: &str) -> Resul
         .context("cannot start schemathesis (run `cargo xtask tools`)");
     let exited = running.exited();
     running.stop();
+    if let Some(shop) = &mut shop {
+        shop.stop();
+    }
     let status = status?;
     let text = std::fs::read_to_string(&report).with_context(|| {
         format!(
@@ -205,6 +240,8 @@ fn fuzz(app: &'static App, schemathesis: &Path, dir: &Path, seed: &str) -> Resul
 fn must_accept(app: &App) -> &'static [&'static str] {
     match app.name {
         "kafka-streaming" => &["POST /api/v1/events", "POST /api/v1/events/batch"],
+        // The whole journey, across the five apps it calls, at least once.
+        "checkout" => &["POST /api/v1/checkout"],
         _ => &[],
     }
 }
@@ -384,8 +421,8 @@ mod tests {
     #[test]
     fn every_http_app_has_its_schemathesis_config() {
         assert!(
-            http_apps().len() >= 4,
-            "the four single HTTP apps are fuzzed"
+            http_apps().iter().any(|app| app.name == "checkout"),
+            "checkout is fuzzed, with the apps it calls"
         );
         for app in http_apps() {
             let config = app.dir().join("schemathesis.toml");

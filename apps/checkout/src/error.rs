@@ -12,14 +12,6 @@ use crate::store::StoreError;
 /// Why a checkout failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Malformed request (the idempotency key).
-    #[error("{detail}")]
-    BadRequest {
-        /// Stable identifier of the problem kind.
-        slug: &'static str,
-        /// What was wrong.
-        detail: String,
-    },
     /// Invalid fields, each named.
     #[error("invalid request")]
     Invalid(Vec<FieldProblem>),
@@ -103,9 +95,6 @@ impl DocumentedError for ApiError {
     fn into_problem(self) -> Problem {
         let detail = self.to_string();
         match self {
-            Self::BadRequest { slug, .. } => {
-                Problem::new(StatusCode::BAD_REQUEST, slug, "Bad request").with_detail(detail)
-            }
             Self::Invalid(errors) => Problem::validation(&errors),
             Self::Unauthorized(_) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::hops::cart::{CartClient, CartLine};
@@ -18,6 +19,21 @@ use crate::hops::{Forwarded, Hop, HopError};
 use crate::receipt::{Receipt, Record};
 use crate::settings::{IdempotencySettings, Settings};
 use crate::store::Store;
+
+/// The client's `Idempotency-Key` as its session's: the hex SHA-256 of the session
+/// token and the key. A stored answer is replayed only to the session whose
+/// checkout it is (a client that knows or guesses another's key gets nothing: an
+/// unknown session still gets its 401 from the cart hop), two sessions never share a
+/// checkout for choosing the same key, and neither the token nor the client's key
+/// string ends up in a Redis key or in sql-application's idempotency records.
+pub fn scoped_key(token: &str, key: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(token.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
 
 /// How a checkout ended well.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +76,9 @@ impl Journey {
         &self.store
     }
 
-    /// Checks out the cart of session `token` for `customer_id`, once per `key`;
-    /// `fault` is forwarded to its hop (the `slow_hop` and `broken_hop` scenarios).
+    /// Checks out the cart of session `token` for `customer_id`, once per `key` of
+    /// that session; `fault` is forwarded to its hop (the `slow_hop` and
+    /// `broken_hop` scenarios).
     pub async fn checkout(
         &self,
         key: &str,
@@ -69,6 +86,7 @@ impl Journey {
         customer_id: i64,
         fault: &Forwarded,
     ) -> Result<Outcome, ApiError> {
+        let key = &scoped_key(token, key);
         let running = Record::Running { customer_id }.to_json();
         if let Some(existing) = self
             .store

@@ -1,5 +1,4 @@
-//! What a checkout takes and gives, pure (no I/O): the request, the `Idempotency-Key`
-//! rules, the receipt (the order, its lines with the catalog's details) and the
+//! What a checkout takes and gives, pure (no I/O): the request, the receipt (the order, its lines with the catalog's details) and the
 //! idempotency record stored for a key while the checkout runs and after it.
 
 use poem_openapi::Object;
@@ -10,9 +9,6 @@ use service_kit::problem::FieldProblem;
 use crate::hops::catalog::CatalogProduct;
 use crate::hops::inventory::Held;
 use crate::hops::orders::Order;
-
-/// Longest `Idempotency-Key`.
-pub const MAX_KEY: usize = 200;
 
 /// A checkout of the session's cart.
 #[derive(Debug, Object)]
@@ -29,19 +25,6 @@ impl CheckoutRequest {
             .check("customer_id", &mut problems)
             .ok_or(problems)
     }
-}
-
-/// `key` if it is 1–200 visible ASCII characters, else what is wrong with it.
-pub fn idempotency_key(key: Option<&str>) -> Result<&str, String> {
-    let key = key.ok_or_else(|| {
-        "the Idempotency-Key header is required: a checkout must be safe to retry".to_owned()
-    })?;
-    if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "the Idempotency-Key must be 1–{MAX_KEY} visible ASCII characters"
-        ));
-    }
-    Ok(key)
 }
 
 /// One line of a receipt.
@@ -163,15 +146,6 @@ mod tests {
     use super::*;
     use crate::hops::orders::OrderItem;
     use serde_json::json;
-
-    #[test]
-    fn keys_are_required_and_visible_ascii_of_at_most_200() {
-        assert_eq!(idempotency_key(Some("k-1")), Ok("k-1"));
-        assert!(idempotency_key(None).unwrap_err().contains("required"));
-        for bad in ["", "with space", "é", &"k".repeat(201)] {
-            assert!(idempotency_key(Some(bad)).is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn a_customer_id_must_be_an_id() {

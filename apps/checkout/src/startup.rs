@@ -1,8 +1,6 @@
 //! Wiring: the journey (its Redis and the five hops' clients) on the kit's
 //! application skeleton (probes, admin, problem+json, a bound listener).
 
-use std::time::Duration;
-
 use service_kit::app::Application;
 use service_kit::faults::Faults;
 use service_kit::shutdown::Shutdown;
@@ -10,9 +8,6 @@ use service_kit::shutdown::Shutdown;
 use crate::routes::{self, AppState};
 use crate::scenarios::CATALOG;
 use crate::settings::Settings;
-
-/// How long the readiness probe waits for Redis.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Builds the app from `settings` and binds `server.host:server.port` (port 0 picks
 /// a free one); it serves until `shutdown` fires. Its tests get the state. Ready
@@ -34,7 +29,6 @@ pub async fn build(
     let settings = state.settings.clone();
     let store = state.journey.store().clone();
     let app = Application::builder(env!("CARGO_PKG_NAME"), shutdown, faults, &settings.admin)
-        .probe_timeout(PROBE_TIMEOUT)
         .required("redis", move || {
             let store = store.clone();
             async move { store.ping().await.map_err(|err| err.to_string()) }

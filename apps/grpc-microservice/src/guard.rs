@@ -228,7 +228,7 @@ pub fn status(code: Code, message: &str) -> Response {
         .finish()
 }
 
-fn percent_encode(message: &str) -> String {
+pub(crate) fn percent_encode(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     for byte in message.bytes() {
         if (0x20..0x7f).contains(&byte) && byte != b'%' {

@@ -3,6 +3,7 @@
 //! the app itself only writes JSON logs.
 
 pub mod details;
+pub mod framing;
 pub mod guard;
 pub mod proto;
 pub mod scenarios;

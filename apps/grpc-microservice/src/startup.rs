@@ -11,6 +11,7 @@ use service_kit::faults::Faults;
 use service_kit::shutdown::Shutdown;
 use service_kit::tasks::Task;
 
+use crate::framing::Framing;
 use crate::guard::Guard;
 use crate::proto::{FILE_DESCRIPTOR_SET, InventoryServer};
 use crate::scenarios::CATALOG;
@@ -50,6 +51,7 @@ pub async fn build(settings: Settings, shutdown: Shutdown) -> anyhow::Result<App
         .add_service(health)
         .add_service(reflection)
         .into_endpoint()
+        .with(Framing)
         .with(Guard::new(
             faults.clone(),
             settings.grpc.max_in_flight,

@@ -4,7 +4,6 @@
 //! messages and commits, then the producer flushes).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use service_kit::app::Application;
@@ -40,7 +39,6 @@ pub async fn build(
         faults.clone(),
         &settings.admin,
     )
-    .probe_timeout(settings.kafka.request_timeout + Duration::from_millis(500))
     .required("kafka", move || {
         let inspector = inspector.clone();
         async move { inspector.check().await }

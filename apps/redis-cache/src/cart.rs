@@ -1,21 +1,34 @@
 //! A session's shopping cart: what a storefront puts in it (lines of a product, its
 //! SKU and a quantity), validated before it is stored, and its stored form (JSON
 //! under `<prefix>cart:<token>`). Pure: no Redis here.
-
-use std::collections::BTreeSet;
+//!
+//! Every rule of a cart is in its OpenAPI document: a cart is stored as it was put,
+//! line for line. A product on two lines is two lines (checkout reserves each, the
+//! orders service adds them up): a rule across lines is one JSON Schema cannot
+//! state, and a rule the document does not carry is one clients cannot know.
 
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
+use service_kit::input::{Field, IdField, Int, ListOf, Matching, Pattern};
 use service_kit::problem::FieldProblem;
 
 /// Most lines one cart holds (an order takes at most 50).
 pub const MAX_LINES: usize = 50;
 /// Most units of one line.
 pub const MAX_QUANTITY: i32 = 1000;
-/// Longest SKU.
-const MAX_SKU: usize = 64;
 
-/// One line of a cart.
+/// The SKU of a cart line: what the inventory and the catalog know a product by.
+#[derive(Debug)]
+pub struct CartSku;
+
+impl Pattern for CartSku {
+    const NAME: &'static str = "sku";
+    const MIN: usize = 1;
+    const MAX: usize = 64;
+    const PATTERN: &'static str = "^[A-Z0-9._-]+$";
+}
+
+/// One line of a cart, as stored and answered.
 #[derive(Debug, Clone, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct CartLine {
     /// The orders service's product id (sql-application), positive.
@@ -27,54 +40,61 @@ pub struct CartLine {
     pub quantity: i32,
 }
 
-/// A cart: its lines, each product once. Empty when nothing was put in it.
+/// A cart, as stored and answered: its lines as put. Empty when nothing was put in
+/// it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Object, Serialize, Deserialize)]
 pub struct Cart {
     /// At most 50 lines.
     pub items: Vec<CartLine>,
 }
 
-impl Cart {
-    /// Checks every line; the problems name each field at fault.
-    pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
+/// One line of a cart to store: its rules are in the document and checked from the
+/// same definition (no coercion: `"sku": 0` is refused, naming `items[0].sku`).
+#[derive(Debug, Object)]
+pub struct CartLineRequest {
+    /// The orders service's product id (sql-application).
+    pub product_id: Field<IdField>,
+    /// The stock-keeping unit the inventory and the catalog know it by.
+    pub sku: Field<Matching<CartSku>>,
+    /// Units.
+    pub quantity: Field<Int<1, { MAX_QUANTITY as i64 }>>,
+}
+
+/// A cart to store (it replaces the session's cart; an empty one clears it).
+#[derive(Debug, Object)]
+pub struct CartRequest {
+    /// Up to 50 lines, stored as put.
+    pub items: Field<ListOf<CartLineRequest, 0, MAX_LINES>>,
+}
+
+impl CartRequest {
+    /// The cart, or every field at fault, each named (`items[2].sku`).
+    pub fn parse(self) -> Result<Cart, Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        if self.items.len() > MAX_LINES {
-            problems.push(FieldProblem::new(
-                "items",
-                format!("must hold at most {MAX_LINES} lines"),
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (index, line) in self.items.iter().enumerate() {
+        let lines = self.items.check("items", &mut problems).unwrap_or_default();
+        let mut items = Vec::with_capacity(lines.len());
+        for (index, line) in lines.into_iter().enumerate() {
             let at = |field: &str| format!("items[{index}].{field}");
-            if line.product_id <= 0 {
-                problems.push(FieldProblem::new(at("product_id"), "must be a positive id"));
-            } else if !seen.insert(line.product_id) {
-                problems.push(FieldProblem::new(
-                    at("product_id"),
-                    "is listed twice; put each product in once with its total quantity",
-                ));
-            }
-            if !valid_sku(&line.sku) {
-                problems.push(FieldProblem::new(
-                    at("sku"),
-                    format!("must be 1–{MAX_SKU} of `A-Z 0-9 - _ .`"),
-                ));
-            }
-            if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-                problems.push(FieldProblem::new(
-                    at("quantity"),
-                    format!("must be between 1 and {MAX_QUANTITY}"),
-                ));
+            let product_id = line.product_id.check(&at("product_id"), &mut problems);
+            let sku = line.sku.check(&at("sku"), &mut problems);
+            let quantity = line.quantity.check(&at("quantity"), &mut problems);
+            if let (Some(product_id), Some(sku), Some(quantity)) = (product_id, sku, quantity) {
+                items.push(CartLine {
+                    product_id,
+                    sku,
+                    quantity: i32::try_from(quantity).unwrap_or(MAX_QUANTITY),
+                });
             }
         }
         if problems.is_empty() {
-            Ok(())
+            Ok(Cart { items })
         } else {
             Err(problems)
         }
     }
+}
 
+impl Cart {
     /// The stored form.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{\"items\":[]}".to_owned())
@@ -87,45 +107,39 @@ impl Cart {
     }
 }
 
-fn valid_sku(sku: &str) -> bool {
-    (1..=MAX_SKU).contains(&sku.len())
-        && sku.bytes().all(|b| {
-            b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        })
-}
-
 #[cfg(test)]
 mod tests {
+    use poem_openapi::types::ParseFromJSON;
+    use serde_json::{Value, json};
+
     use super::*;
 
-    fn line(product_id: i64, sku: &str, quantity: i32) -> CartLine {
-        CartLine {
-            product_id,
-            sku: sku.into(),
-            quantity,
-        }
+    fn parse(body: Value) -> Result<Cart, Vec<String>> {
+        CartRequest::parse_from_json(Some(body))
+            .unwrap()
+            .parse()
+            .map_err(|problems| problems.into_iter().map(|p| p.field).collect())
     }
 
     #[test]
     fn a_good_cart_and_an_empty_one_pass() {
-        let cart = Cart {
-            items: vec![line(1, "SKU-00001", 2), line(2, "MUG_2.0", 1000)],
-        };
-        assert_eq!(cart.validate(), Ok(()));
-        assert_eq!(Cart::default().validate(), Ok(()));
+        let cart = parse(json!({"items": [
+            {"product_id": 1, "sku": "SKU-00001", "quantity": 2},
+            {"product_id": 2, "sku": "MUG_2.0", "quantity": 1000},
+        ]}))
+        .unwrap();
+        assert_eq!(cart.items[1].sku, "MUG_2.0");
+        assert_eq!(parse(json!({"items": []})), Ok(Cart::default()));
     }
 
     #[test]
     fn every_bad_field_is_named() {
-        let cart = Cart {
-            items: vec![line(0, "sku", 0), line(5, "", 1), line(5, "A", 1001)],
-        };
-        let fields: Vec<String> = cart
-            .validate()
-            .unwrap_err()
-            .into_iter()
-            .map(|p| p.field)
-            .collect();
+        let fields = parse(json!({"items": [
+            {"product_id": 0, "sku": "sku", "quantity": 0},
+            {"product_id": 5, "sku": "", "quantity": 1},
+            {"product_id": 5, "sku": "A", "quantity": 1001},
+        ]}))
+        .unwrap_err();
         assert_eq!(
             fields,
             [
@@ -133,24 +147,50 @@ mod tests {
                 "items[0].sku",
                 "items[0].quantity",
                 "items[1].sku",
-                "items[2].product_id",
-                "items[2].quantity"
+                "items[2].quantity",
             ]
         );
     }
 
     #[test]
+    fn a_product_on_two_lines_is_kept_as_put() {
+        let cart = parse(json!({"items": [
+            {"product_id": 1, "sku": "A", "quantity": 1},
+            {"product_id": 1, "sku": "A", "quantity": 2},
+        ]}))
+        .unwrap();
+        assert_eq!(cart.items.len(), 2);
+    }
+
+    #[test]
+    fn wrong_json_types_are_refused_not_coerced() {
+        let fields = parse(json!({"items": [
+            {"product_id": "7", "sku": 0, "quantity": true},
+        ]}))
+        .unwrap_err();
+        assert_eq!(
+            fields,
+            ["items[0].product_id", "items[0].sku", "items[0].quantity"]
+        );
+        assert_eq!(parse(json!({"items": {}})).unwrap_err(), ["items"]);
+    }
+
+    #[test]
     fn too_many_lines_are_refused() {
-        let cart = Cart {
-            items: (1..=51).map(|id| line(id, "S", 1)).collect(),
-        };
-        assert_eq!(cart.validate().unwrap_err()[0].field, "items");
+        let items: Vec<Value> = (1..=51)
+            .map(|id| json!({"product_id": id, "sku": "S", "quantity": 1}))
+            .collect();
+        assert_eq!(parse(json!({ "items": items })).unwrap_err(), ["items"]);
     }
 
     #[test]
     fn the_stored_form_round_trips_and_garbage_reads_empty() {
         let cart = Cart {
-            items: vec![line(3, "SKU-3", 4)],
+            items: vec![CartLine {
+                product_id: 3,
+                sku: "SKU-3".into(),
+                quantity: 4,
+            }],
         };
         assert_eq!(Cart::from_json(&cart.to_json()), cart);
         assert_eq!(Cart::from_json("not json"), Cart::default());

@@ -2,8 +2,6 @@
 //! application skeleton (probes, admin, problem+json, a bound listener; the subscriber
 //! stopped and awaited after the drain).
 
-use std::time::Duration;
-
 use service_kit::app::Application;
 use service_kit::faults::Faults;
 use service_kit::shutdown::Shutdown;
@@ -12,9 +10,6 @@ use service_kit::tasks::Task;
 use crate::routes::{self, AppState};
 use crate::scenarios::CATALOG;
 use crate::settings::Settings;
-
-/// How long the readiness probe waits for Redis.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Builds the app from `settings` and binds `server.host:server.port` (port 0 picks
 /// a free one); it serves until `shutdown` fires. Redis may be down: the app then
@@ -26,7 +21,6 @@ pub async fn build(settings: Settings, shutdown: Shutdown) -> anyhow::Result<App
     let (store, prices) = (state.store().clone(), state.prices.clone());
     let subscriber = prices.clone().run(store.clone(), shutdown.clone());
     let app = Application::builder(env!("CARGO_PKG_NAME"), shutdown, faults, &settings.admin)
-        .probe_timeout(PROBE_TIMEOUT)
         .optional("redis", move || {
             let store = store.clone();
             async move { store.ping().await.map_err(|err| err.to_string()) }

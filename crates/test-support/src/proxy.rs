@@ -18,6 +18,9 @@ type InspectorFactory = Arc<dyn Fn() -> Inspector + Send + Sync>;
 #[derive(Default)]
 struct Shared {
     up: AtomicBool,
+    /// While down: hold new connections without a byte instead of closing them.
+    stalled: AtomicBool,
+    held: Mutex<Vec<TcpStream>>,
     connections: Mutex<Vec<AbortHandle>>,
     opened: AtomicUsize,
     open: Arc<AtomicUsize>,
@@ -69,7 +72,16 @@ impl Proxy {
                     continue;
                 };
                 if !state.up.load(Ordering::SeqCst) {
-                    drop(client); // the app sees its connection closed at once
+                    if state.stalled.load(Ordering::SeqCst) {
+                        // Never answered: the app waits for its own timeout.
+                        state
+                            .held
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(client);
+                    } else {
+                        drop(client); // the app sees its connection closed at once
+                    }
                     continue;
                 }
                 let upstream = upstream.clone();
@@ -111,8 +123,24 @@ impl Proxy {
         }
     }
 
-    /// Accepts connections again, like the service coming back.
+    /// Like [`Proxy::cut`], but a new connection is accepted and then never
+    /// answered, like a service that went silent without closing anything (a host
+    /// gone from the network, a stopped process, packets dropped): whoever connects
+    /// waits for its own timeout, which a refused connection never shows.
+    pub fn stall(&self) {
+        self.shared.stalled.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
+    /// Accepts connections again, like the service coming back (connections held
+    /// by [`Proxy::stall`] are closed).
     pub fn restore(&self) {
+        self.shared.stalled.store(false, Ordering::SeqCst);
+        self.shared
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.shared.up.store(true, Ordering::SeqCst);
     }
 

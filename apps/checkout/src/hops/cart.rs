@@ -20,7 +20,7 @@ pub struct CartLine {
 /// A cart.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Cart {
-    /// Its lines, each product once.
+    /// Its lines, as the storefront put them.
     pub items: Vec<CartLine>,
 }
 

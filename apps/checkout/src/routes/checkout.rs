@@ -17,7 +17,7 @@ use super::{AppState, Tag};
 use crate::error::{ApiError, Errors};
 use crate::hops::Forwarded;
 use crate::journey::Outcome;
-use crate::receipt::{CheckoutRequest, Receipt, idempotency_key};
+use crate::receipt::{CheckoutRequest, Receipt};
 use crate::scenarios::{BROKEN_HOP, SLOW_HOP};
 use crate::settings::ScenarioSettings;
 
@@ -73,13 +73,15 @@ impl CheckoutApi {
         auth: SessionToken,
         body: Json<CheckoutRequest>,
         /// Makes retries safe: 1–200 visible ASCII characters, unique per checkout.
-        #[oai(name = "Idempotency-Key")]
-        key: Header<Option<String>>,
+        /// Required: a missing or malformed key is a 400 naming it (the rule is this
+        /// parameter's schema, checked from it).
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 200, pattern = "^[!-~]+$")
+        )]
+        key: Header<String>,
     ) -> Result<Placed, CheckoutErrors> {
-        let key = idempotency_key(key.0.as_deref()).map_err(|detail| ApiError::BadRequest {
-            slug: "invalid-idempotency-key",
-            detail,
-        })?;
+        let key = key.0.as_str();
         let customer_id = body.0.validate().map_err(ApiError::Invalid)?;
         let outcome = self
             .state

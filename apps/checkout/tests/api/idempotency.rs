@@ -1,9 +1,12 @@
-//! One checkout per `Idempotency-Key`: a replay gets the first receipt (nothing is
-//! reserved or ordered again), the key of another customer is a 422, a key whose
-//! checkout is still running is a 409, and the record lives in checkout's Redis.
+//! One checkout per `Idempotency-Key` of a session: a replay gets the first receipt
+//! (nothing is reserved or ordered again), the key of another customer is a 422, a
+//! key whose checkout is still running is a 409, another session's key is not
+//! replayed, and the record lives in checkout's Redis.
 
 use reqwest::StatusCode;
 use serde_json::Value;
+
+use checkout::journey::scoped_key;
 
 use crate::helpers::{assert_problem, shop};
 
@@ -26,7 +29,11 @@ async fn a_replay_gets_the_first_receipt_and_nothing_happens_twice() {
 
     let mut redis = test_support::redis::connect().await;
     let stored: String = redis::cmd("GET")
-        .arg(format!("{}idempotency:same-key", shop.prefix))
+        .arg(format!(
+            "{}idempotency:{}",
+            shop.prefix,
+            scoped_key(&seeded.token, "same-key")
+        ))
         .query_async(&mut redis)
         .await
         .unwrap();
@@ -52,6 +59,30 @@ async fn the_key_of_another_customer_is_a_422() {
     .await;
 }
 
+/// A key is its session's: replayed with an unknown session it is a 401, not the
+/// receipt (the contract gate's ST401 found that the replay skipped the session), and
+/// another shopper who picks the same key gets a checkout of their own.
+#[tokio::test]
+async fn a_key_is_its_sessions_own() {
+    let shop = shop().await;
+    let seeded = shop.seed(&[("A", 10, 1)]).await;
+    assert_eq!(
+        shop.checkout(&seeded, "shared").await.status(),
+        StatusCode::CREATED
+    );
+    let stranger = shop
+        .checkout_as("no-such-session", seeded.customer, Some("shared"))
+        .await;
+    assert_problem(stranger, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let other = shop.seed(&[("B", 10, 1)]).await;
+    let theirs = shop
+        .checkout_as(&other.token, seeded.customer, Some("shared"))
+        .await;
+    assert_eq!(theirs.status(), StatusCode::CREATED);
+    assert!(theirs.headers().get("idempotent-replayed").is_none());
+    assert_eq!(shop.orders_of(seeded.customer).await.len(), 2);
+}
+
 #[tokio::test]
 async fn a_key_whose_checkout_is_running_is_a_409() {
     let shop = shop().await;
@@ -62,7 +93,11 @@ async fn a_key_whose_checkout_is_running_is_a_409() {
         seeded.customer
     );
     let _: () = redis::cmd("SET")
-        .arg(format!("{}idempotency:busy", shop.prefix))
+        .arg(format!(
+            "{}idempotency:{}",
+            shop.prefix,
+            scoped_key(&seeded.token, "busy")
+        ))
         .arg(running)
         .arg("EX")
         .arg(60)

@@ -14,12 +14,14 @@ async fn bad_requests_are_named_4xx() {
     let seeded = shop.seed(&[("A", 10, 1)]).await;
 
     let no_key = shop.checkout_as(&seeded.token, seeded.customer, None).await;
-    let problem = assert_problem(no_key, StatusCode::BAD_REQUEST, "invalid-idempotency-key").await;
+    let problem = assert_problem(no_key, StatusCode::BAD_REQUEST, "bad-parameter").await;
+    assert_eq!(fields(&problem), ["Idempotency-Key"]);
     assert!(problem["detail"].as_str().unwrap().contains("required"));
     let bad_key = shop
         .checkout_as(&seeded.token, seeded.customer, Some("has space"))
         .await;
-    assert_problem(bad_key, StatusCode::BAD_REQUEST, "invalid-idempotency-key").await;
+    let problem = assert_problem(bad_key, StatusCode::BAD_REQUEST, "bad-parameter").await;
+    assert_eq!(fields(&problem), ["Idempotency-Key"]);
 
     let bad_customer = shop.checkout_as(&seeded.token, 0, Some("k1")).await;
     let problem =

@@ -11,7 +11,7 @@ use service_kit::problem::status::{
 
 use super::sessions::{SessionToken, no_session};
 use super::{AppState, Tag};
-use crate::cart::Cart;
+use crate::cart::{Cart, CartRequest};
 use crate::error::{ApiError, Errors};
 use crate::store::StoreError;
 
@@ -59,7 +59,7 @@ impl CartsApi {
     async fn put(
         &self,
         auth: SessionToken,
-        body: Json<Cart>,
+        body: Json<CartRequest>,
     ) -> Result<
         CartStored,
         Errors<
@@ -73,18 +73,18 @@ impl CartsApi {
             },
         >,
     > {
-        body.validate().map_err(ApiError::Invalid)?;
+        let cart = body.0.parse().map_err(ApiError::Invalid)?;
         let ttl = self.state.settings.sessions.ttl;
         let stored = self
             .state
             .store()
-            .put_cart(&auth.0.token, &body.to_json(), ttl)
+            .put_cart(&auth.0.token, &cart.to_json(), ttl)
             .await
             .map_err(|err| self.redis_failed(err))?;
         if !stored {
             return Err(no_session().into());
         }
-        Ok(CartStored::Ok(body))
+        Ok(CartStored::Ok(Json(cart)))
     }
 }
 

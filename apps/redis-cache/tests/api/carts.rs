@@ -135,7 +135,7 @@ async fn invalid_lines_are_named_and_nothing_is_stored() {
     let bad = json!({"items": [
         {"product_id": 0, "sku": "ok", "quantity": 0},
         {"product_id": 3, "sku": "OK", "quantity": 1},
-        {"product_id": 3, "sku": "OK", "quantity": 1},
+        {"product_id": 3, "sku": "OK", "quantity": 1001},
     ]});
     let body = assert_problem(
         put_cart(&app, &token, &bad).await,
@@ -149,8 +149,27 @@ async fn invalid_lines_are_named_and_nothing_is_stored() {
             "items[0].product_id",
             "items[0].quantity",
             "items[0].sku",
-            "items[2].product_id"
+            "items[2].quantity"
         ]
+    );
+    assert_eq!(app.pttl(&format!("cart:{token}")).await, -2);
+}
+
+/// The body's rules are the document's, with no coercion: a number is no SKU.
+#[tokio::test]
+async fn wrong_json_types_are_named_not_coerced() {
+    let app = spawn_app().await;
+    let token = login(&app).await;
+    let bad = json!({"items": [{"product_id": "7", "sku": 0, "quantity": 1.5}]});
+    let body = assert_problem(
+        put_cart(&app, &token, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    assert_eq!(
+        test_support::http::fields(&body),
+        ["items[0].product_id", "items[0].quantity", "items[0].sku"]
     );
     assert_eq!(app.pttl(&format!("cart:{token}")).await, -2);
 }

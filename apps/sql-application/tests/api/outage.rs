@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::helpers::{assert_problem, spawn_app_with};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn an_outage_gives_fast_503s_and_loses_no_acknowledged_order() {
@@ -116,4 +116,31 @@ async fn an_outage_gives_fast_503s_and_loses_no_acknowledged_order() {
         100_000 - orders,
         "stock matches the stored orders"
     );
+}
+
+/// While PostgreSQL is unreachable (refused, or silent: connections accepted and
+/// never answered), `/readyz` answers 503 well within the kubelet's default 1 s
+/// probe timeout: the kit bounds each check (500 ms), not the pool's
+/// `acquire_timeout` (2 s by default, as here), which once set its pace.
+#[tokio::test]
+async fn readiness_answers_fast_while_postgresql_is_cut() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    app.proxy.stall();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let ready = app.get("/readyz").await;
+        let took = started.elapsed();
+        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(took < Duration::from_millis(800), "/readyz took {took:?}");
+    }
+    app.proxy.restore();
+    let started = Instant::now();
+    while app.get("/readyz").await.status() != StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not ready again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -39,6 +39,12 @@ impl Proxy {
         self.inner.cut();
     }
 
+    /// Like `cut`, but new connections are accepted and never answered, like
+    /// PostgreSQL gone silent (a host off the network, packets dropped).
+    pub fn stall(&self) {
+        self.inner.stall();
+    }
+
     /// Accepts connections again.
     pub fn restore(&self) {
         self.inner.restore();

@@ -33,8 +33,13 @@ const KIT_ROUTES: &[(&str, &[&str])] = &[
     ("/admin/faults/{name}", &["put"]),
 ];
 
-/// How long a readiness check may take unless the app says otherwise.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long each readiness check may take, for every app: `/readyz` must answer
+/// (503, naming the check) before the kubelet's probe gives up, 1 s by default
+/// (`timeoutSeconds`). A pool's own acquire timeout (2 s in sql-application), a
+/// Kafka metadata request's (`kafka.request_timeout`) or a connect that hangs would
+/// otherwise set the answer's time while the service is down, and a probe that times
+/// out is logged by the kubelet as a probe failure, not as the app's own verdict.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 type Layer = Box<dyn FnOnce(BoxEndpoint<'static>) -> BoxEndpoint<'static> + Send>;
 
@@ -77,12 +82,6 @@ impl Builder {
             on_stop: Vec::new(),
             layer: None,
         }
-    }
-
-    /// How long each readiness check may take (default 2 s).
-    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
-        self.readiness = self.readiness.timeout(timeout);
-        self
     }
 
     /// A backing service whose failure makes the app not ready.
