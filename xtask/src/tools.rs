@@ -7,7 +7,7 @@
 //! land in [`paths::tools_bin`], outside the checkout, so fresh clones reuse them.
 
 mod apt;
-mod go;
+pub(crate) mod go;
 pub mod jaeger;
 pub mod kafka;
 pub mod kubernetes;

@@ -2,6 +2,7 @@
 //! shares: the state, the bearer scheme, and the OpenAPI service that joins them.
 
 pub mod images;
+pub mod json;
 pub mod product_body;
 pub mod products;
 pub mod reports;

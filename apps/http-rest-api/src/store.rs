@@ -1,5 +1,9 @@
 //! The bounded in-memory product store: a fixed capacity of products and of image
 //! bytes, so memory never grows without bound. Only this module holds state.
+//!
+//! Products are held as `Arc<Product>`: a read hands out the product the store holds
+//! (one reference count, no copy of its strings), and a write replaces it, copying
+//! only while a read still holds the old one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -53,7 +57,7 @@ pub struct Image {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     /// The products, by ascending id.
-    pub items: Vec<Product>,
+    pub items: Vec<Arc<Product>>,
     /// The id to continue after, if more products match.
     pub next_after: Option<u64>,
 }
@@ -69,7 +73,7 @@ pub struct Store {
 #[derive(Debug, Default)]
 struct Inner {
     next_id: u64,
-    products: BTreeMap<u64, Product>,
+    products: BTreeMap<u64, Arc<Product>>,
     skus: HashMap<String, u64>,
     images: HashMap<u64, Image>,
     image_bytes: usize,
@@ -107,7 +111,7 @@ impl Store {
             .range(start..)
             .map(|(_, product)| product)
             .filter(|product| filter.matches(product));
-        let items: Vec<Product> = matching.by_ref().take(limit).cloned().collect();
+        let items: Vec<Arc<Product>> = matching.by_ref().take(limit).cloned().collect();
         let more = matching.next().is_some();
         let next_after = if more {
             items.last().map(|p| p.id)
@@ -118,12 +122,12 @@ impl Store {
     }
 
     /// Every product (for the inventory report).
-    pub fn snapshot(&self) -> Vec<Product> {
+    pub fn snapshot(&self) -> Vec<Arc<Product>> {
         self.read().products.values().cloned().collect()
     }
 
     /// One product.
-    pub fn get(&self, id: u64) -> Result<Product, StoreError> {
+    pub fn get(&self, id: u64) -> Result<Arc<Product>, StoreError> {
         self.read()
             .products
             .get(&id)
@@ -132,7 +136,7 @@ impl Store {
     }
 
     /// Adds a product, if there is room and its SKU is free.
-    pub fn create(&self, fields: NewProduct) -> Result<Product, StoreError> {
+    pub fn create(&self, fields: NewProduct) -> Result<Arc<Product>, StoreError> {
         let mut inner = self.write();
         if inner.products.len() >= self.capacity {
             return Err(StoreError::Full(self.capacity));
@@ -146,13 +150,13 @@ impl Store {
         let id = inner.next_id;
         inner.next_id += 1;
         inner.skus.insert(fields.sku.as_str().to_owned(), id);
-        let product = Product {
+        let product = Arc::new(Product {
             id,
             version: 1,
             fields,
             image_type: None,
-        };
-        inner.products.insert(id, product.clone());
+        });
+        inner.products.insert(id, Arc::clone(&product));
         Ok(product)
     }
 
@@ -162,7 +166,7 @@ impl Store {
         id: u64,
         fields: NewProduct,
         if_match: Option<&str>,
-    ) -> Result<Product, StoreError> {
+    ) -> Result<Arc<Product>, StoreError> {
         let mut inner = self.write();
         let current = inner.products.get(&id).ok_or(StoreError::NotFound(id))?;
         check_precondition(current, if_match)?;
@@ -179,9 +183,10 @@ impl Store {
             .products
             .get_mut(&id)
             .ok_or(StoreError::NotFound(id))?;
-        product.fields = fields;
-        product.version += 1;
-        Ok(product.clone())
+        let changed = Arc::make_mut(product);
+        changed.fields = fields;
+        changed.version += 1;
+        Ok(Arc::clone(product))
     }
 
     /// Removes a product and its image; with `if_match`, only if that is its current ETag.
@@ -199,7 +204,7 @@ impl Store {
     }
 
     /// Sets a product's image, replacing the previous one, within the byte budget.
-    pub fn put_image(&self, id: u64, image: Image) -> Result<Product, StoreError> {
+    pub fn put_image(&self, id: u64, image: Image) -> Result<Arc<Product>, StoreError> {
         let mut inner = self.write();
         if !inner.products.contains_key(&id) {
             return Err(StoreError::NotFound(id));
@@ -221,9 +226,10 @@ impl Store {
             .products
             .get_mut(&id)
             .ok_or(StoreError::NotFound(id))?;
-        product.image_type = Some(content_type);
-        product.version += 1;
-        Ok(product.clone())
+        let changed = Arc::make_mut(product);
+        changed.image_type = Some(content_type);
+        changed.version += 1;
+        Ok(Arc::clone(product))
     }
 
     /// A product's image, if it has one.

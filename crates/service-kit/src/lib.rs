@@ -17,3 +17,11 @@ pub mod problem;
 pub mod server;
 pub mod shutdown;
 pub mod tasks;
+
+/// Every app (and its tests) allocates with mimalloc rather than glibc's malloc: a
+/// request on poem allocates dozens of small blocks (boxed futures of each layer,
+/// headers, the body), and under wrk glibc's `malloc`/`free` took about a fifth of
+/// http-rest-api's CPU on its read path (perf, docs/performance.md). One allocator
+/// for all, set here so that no app can differ.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

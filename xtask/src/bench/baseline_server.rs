@@ -1,6 +1,7 @@
 //! A baseline server from `crates/bench-baselines` (hello-hyper, grpc-echo): built in
 //! release and started on first use, stopped when the plan ends, measured with the
-//! same k6 script as the app it is compared with.
+//! same client as the app it is compared with (k6, or wrk where k6 would measure
+//! itself).
 
 use std::cell::RefCell;
 use std::net::TcpStream;
@@ -12,23 +13,28 @@ use anyhow::{Context, Result, bail};
 use super::{K6Workload, Measure, Sample, Settings};
 use crate::{ci, cmd, paths};
 
-/// One of `crates/bench-baselines`' binaries on a fixed port, driven by k6.
+/// One of `crates/bench-baselines`' binaries on a fixed port, driven by a client.
 pub struct BaselineServer {
     /// The binary's name in `bench-baselines`; it takes the port as its argument.
     bin: &'static str,
     /// Where it listens.
     port: u16,
-    k6: K6Workload,
+    client: Box<dyn Measure>,
     process: RefCell<Option<Child>>,
 }
 
 impl BaselineServer {
     /// The baseline `bin` on `port`, measured by `k6` (whose target URL must be that port).
     pub fn new(bin: &'static str, port: u16, k6: K6Workload) -> Self {
+        Self::measured_by(bin, port, Box::new(k6))
+    }
+
+    /// The baseline `bin` on `port`, measured by `client` (k6, wrk, ...) aimed at that port.
+    pub fn measured_by(bin: &'static str, port: u16, client: Box<dyn Measure>) -> Self {
         Self {
             bin,
             port,
-            k6,
+            client,
             process: RefCell::new(None),
         }
     }
@@ -59,25 +65,30 @@ impl BaselineServer {
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
         *self.process.borrow_mut() = Some(child);
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if started.elapsed() > Duration::from_secs(10) {
-                bail!("{} does not listen on {}", self.bin, self.port);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(())
+        wait_listening(self.bin, self.port)
     }
+}
+
+/// Waits up to 10 s for a server started as `name` to accept connections on `port`.
+pub fn wait_listening(name: &str, port: u16) -> Result<()> {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("{name} does not listen on {port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
 }
 
 impl Measure for BaselineServer {
     fn name(&self) -> String {
-        self.k6.name()
+        self.client.name()
     }
 
     fn measure(&self, settings: &Settings) -> Result<Sample> {
         self.ensure_running()?;
-        self.k6.measure(settings)
+        self.client.measure(settings)
     }
 }
 

@@ -1,62 +1,322 @@
-//! The benchmark plan of http-rest-api: a read-heavy mix (GET by id and list pages)
-//! and a write-heavy mix (create, update with If-Match, delete, with bearer tokens),
-//! both under k6, next to `hello-hyper` (crates/bench-baselines): the smallest
-//! HTTP/1.1 server on hyper, the stack poem runs on, measured in the same run.
+//! The benchmark plan of http-rest-api: its read path (GET by id, and a 70/30 mix of
+//! GET by id and list pages of 20) under wrk, next to the same requests on its Go
+//! peer (`crates/bench-baselines/echo-peer`, an idiomatic Echo server doing the same
+//! work, as the seed planned the service) and on `hello-hyper` (the smallest HTTP/1.1
+//! server on hyper, the stack poem runs on), all in the same interleaved rounds; and
+//! the write mix (create, update with If-Match, delete, with bearer tokens) under k6.
+//!
+//! wrk, a C client, drives the reads: on two shared cores k6's JavaScript per
+//! request would take the CPU the servers need and measure itself (it showed the read
+//! mix at 87 % of hello-hyper, wrk at 24 %). Both servers are seeded with the same
+//! products through their APIs, and read the same paths in the same order.
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
 
 use super::baseline_server::BaselineServer;
-use super::{K6Workload, Measure, Plan};
+use super::echo_peer::EchoPeer;
+use super::wrk::WrkWorkload;
+use super::{K6Workload, Measure, Plan, Sample, Settings};
 use crate::apps::{App, Protocol};
-use crate::paths;
+use crate::{http, paths};
 
 /// The app's rate limiter would cap each client at 50 req/s: the bench measures the
 /// request path, so it is off (the limiter's own cost is one mutex per request).
 pub const APP_SETTINGS: &[(&str, &str)] =
     &[("APP__RATE_LIMIT__ENABLED", "false"), ("RUST_LOG", "warn")];
 
-/// Where the baseline listens.
+/// Where the baselines listen.
 const HELLO_PORT: u16 = 18090;
+const ECHO_PORT: u16 = 18091;
 
-fn script(app: &App) -> std::path::PathBuf {
-    paths::root()
-        .join("charts")
-        .join(app.name)
-        .join("k6")
-        .join("main.js")
-}
-
-fn mix(app: &App, name: &str, mix: &str) -> Box<dyn Measure> {
-    Box::new(K6Workload {
-        name: name.into(),
-        script: script(app),
-        target_url: app.base_url(),
-        env: vec![("MIX".into(), mix.into())],
-        protocol: Protocol::Http,
-    })
-}
+/// Products each server is seeded with, and the page size of the list requests.
+const PRODUCTS: usize = 100;
+const PAGE: usize = 20;
 
 /// The plan `bench http-rest-api` runs.
 pub fn plan(app: &'static App) -> Plan {
+    let ours = Rc::new(Server {
+        label: app.name,
+        base_url: app.base_url(),
+        peer: None,
+        paths: OnceCell::new(),
+    });
+    let peer = Rc::new(Server {
+        label: "echo-peer (Go, Echo v4)",
+        base_url: format!("http://127.0.0.1:{ECHO_PORT}"),
+        peer: Some(EchoPeer::new(ECHO_PORT)),
+        paths: OnceCell::new(),
+    });
+    let read = |server: &Rc<Server>, kind: Read, versus: Option<&Rc<Server>>| -> Box<dyn Measure> {
+        Box::new(ReadWorkload {
+            server: Rc::clone(server),
+            kind,
+            versus: versus.map(|other| kind.name(other)),
+        })
+    };
     Plan {
         app,
         workloads: vec![
-            mix(
-                app,
-                "read: 70 % GET /products/{id}, 30 % GET /products",
-                "read",
-            ),
-            mix(app, "write: POST + PUT (If-Match) + DELETE", "write"),
+            read(&ours, Read::Mix, Some(&peer)),
+            read(&ours, Read::Get, Some(&peer)),
+            read(&peer, Read::Mix, None),
+            read(&peer, Read::Get, None),
+            Box::new(K6Workload {
+                name: "write: POST + PUT (If-Match) + DELETE (k6)".into(),
+                script: paths::root()
+                    .join("charts")
+                    .join(app.name)
+                    .join("k6")
+                    .join("main.js"),
+                target_url: app.base_url(),
+                env: vec![("MIX".into(), "write".into())],
+                protocol: Protocol::Http,
+            }),
         ],
-        baseline: Box::new(BaselineServer::new(
+        baseline: Box::new(BaselineServer::measured_by(
             "hello-hyper",
             HELLO_PORT,
-            K6Workload {
-                name: "hello-hyper (hyper 1, GET /)".into(),
-                script: script(app),
+            Box::new(WrkWorkload {
+                name: "hello-hyper (hyper 1, GET /, wrk)".into(),
+                script: get_paths_script(),
                 target_url: format!("http://127.0.0.1:{HELLO_PORT}"),
-                env: vec![("MIX".into(), "hello".into())],
-                protocol: Protocol::Http,
-            },
+                env: vec![("WRK_PATHS".into(), "/".into())],
+            }),
         )),
-        target: "read >= 60 % of hello-hyper req/s; RSS <= 64 MiB",
+        target: "70/30 mix and GET by id each >= 1.5x the Echo peer's req/s in the same \
+                 rounds, p99 no worse; RSS <= 64 MiB",
+    }
+}
+
+fn get_paths_script() -> std::path::PathBuf {
+    paths::root()
+        .join("xtask")
+        .join("bench")
+        .join("get-paths.lua")
+}
+
+/// What is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// 70 % GET /products/{id}, 30 % GET /products?limit=20 (following cursors).
+    Mix,
+    /// GET /products/{id} alone.
+    Get,
+}
+
+impl Read {
+    fn name(self, server: &Server) -> String {
+        match self {
+            Self::Mix => format!(
+                "{}: 70 % GET /products/{{id}}, 30 % GET /products (wrk)",
+                server.label
+            ),
+            Self::Get => format!("{}: GET /products/{{id}} (wrk)", server.label),
+        }
+    }
+}
+
+/// A server whose read path is measured: the app (started by `bench`), or the Echo
+/// peer (started here on first use); seeded on first use.
+struct Server {
+    label: &'static str,
+    base_url: String,
+    peer: Option<EchoPeer>,
+    paths: OnceCell<ReadPaths>,
+}
+
+/// The paths each read workload cycles through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ReadPaths {
+    get: Vec<String>,
+    mix: Vec<String>,
+}
+
+impl Server {
+    fn paths(&self) -> Result<&ReadPaths> {
+        if let Some(paths) = self.paths.get() {
+            return Ok(paths);
+        }
+        if let Some(peer) = &self.peer {
+            peer.ensure_running()?;
+        }
+        let paths = self
+            .seed()
+            .with_context(|| format!("cannot seed the products {} serves", self.label))?;
+        Ok(self.paths.get_or_init(|| paths))
+    }
+
+    /// Creates the products through the API (with an editor's token where the server
+    /// asks for one), then walks the list's pages for their cursors.
+    fn seed(&self) -> Result<ReadPaths> {
+        let token = if self.peer.is_some() {
+            None
+        } else {
+            let answer = http::post_json(
+                &self.base_url,
+                "/api/v1/auth/token",
+                &[],
+                &json!({"username": "editor", "password": "editor-password"}),
+                200,
+            )?;
+            Some(format!(
+                "Bearer {}",
+                answer["access_token"]
+                    .as_str()
+                    .context("no access_token in the token answer")?
+            ))
+        };
+        let headers: Vec<(&str, &str)> = token
+            .iter()
+            .map(|t| ("Authorization", t.as_str()))
+            .collect();
+        let mut ids = Vec::with_capacity(PRODUCTS);
+        for i in 0..PRODUCTS {
+            let created = http::post_json(
+                &self.base_url,
+                "/api/v1/products",
+                &headers,
+                &product(i),
+                201,
+            )?;
+            ids.push(
+                created["id"]
+                    .as_u64()
+                    .context("no id in a created product")?,
+            );
+        }
+        let first = format!("/api/v1/products?limit={PAGE}");
+        let mut pages = vec![first.clone()];
+        let mut next = first;
+        loop {
+            let url = format!("{}{next}", self.base_url);
+            let (status, body) = http::get(&url, Duration::from_secs(5))?;
+            if status != 200 {
+                bail!("GET {url} answered {status}: {body}");
+            }
+            let page: Value = serde_json::from_str(&body).context("a page is not JSON")?;
+            match page["next_cursor"].as_str() {
+                Some(cursor) => {
+                    next = format!("/api/v1/products?limit={PAGE}&cursor={cursor}");
+                    pages.push(next.clone());
+                }
+                None => break,
+            }
+        }
+        Ok(read_paths(&ids, &pages))
+    }
+}
+
+/// A seeded product: the same on every server.
+fn product(i: usize) -> Value {
+    const CATEGORIES: [&str; 4] = ["kitchen", "office", "garden", "toys"];
+    json!({
+        "sku": format!("BENCH-{i:04}"),
+        "name": format!("Bench product {i}"),
+        "description": "Seeded by cargo xtask bench: the same products on every server.",
+        "category": CATEGORIES[i % 4],
+        "price_cents": 100 + (i * 37) % 10_000,
+        "stock": i % 7,
+    })
+}
+
+/// GET by id over every product; the mix takes, of every ten requests, seven gets by
+/// id and three list pages, cycling through the ids and the pages.
+fn read_paths(ids: &[u64], pages: &[String]) -> ReadPaths {
+    let get: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/v1/products/{id}"))
+        .collect();
+    let (mut next_get, mut next_page) = (0, 0);
+    let mix = (0..ids.len().max(10))
+        .map(|k| {
+            if k % 10 < 7 {
+                next_get += 1;
+                get[(next_get - 1) % get.len()].clone()
+            } else {
+                next_page += 1;
+                pages[(next_page - 1) % pages.len()].clone()
+            }
+        })
+        .collect();
+    ReadPaths { get, mix }
+}
+
+/// One read workload of one server, under wrk.
+struct ReadWorkload {
+    server: Rc<Server>,
+    kind: Read,
+    /// The peer's same workload, compared round by round.
+    versus: Option<String>,
+}
+
+impl Measure for ReadWorkload {
+    fn name(&self) -> String {
+        self.kind.name(&self.server)
+    }
+
+    fn measure(&self, settings: &Settings) -> Result<Sample> {
+        let paths = self.server.paths()?;
+        let list = match self.kind {
+            Read::Mix => &paths.mix,
+            Read::Get => &paths.get,
+        };
+        WrkWorkload {
+            name: self.name(),
+            script: get_paths_script(),
+            target_url: self.server.base_url.clone(),
+            env: vec![("WRK_PATHS".into(), list.join(" "))],
+        }
+        .measure(settings)
+    }
+
+    fn versus(&self) -> Option<String> {
+        self.versus.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mix_is_seven_gets_and_three_pages_in_ten() {
+        let ids: Vec<u64> = (1..=100).collect();
+        let pages: Vec<String> = (0..5).map(|p| format!("/page/{p}")).collect();
+        let paths = read_paths(&ids, &pages);
+        assert_eq!(paths.get.len(), 100);
+        assert_eq!(paths.get[0], "/api/v1/products/1");
+        assert_eq!(paths.mix.len(), 100);
+        let lists = paths.mix.iter().filter(|p| p.starts_with("/page/")).count();
+        assert_eq!(lists, 30);
+        assert_eq!(paths.mix[7], "/page/0");
+        assert_eq!(paths.mix[17], "/page/3");
+        // Every page is read, each as often.
+        for page in &pages {
+            assert_eq!(paths.mix.iter().filter(|p| *p == page).count(), 6);
+        }
+    }
+
+    #[test]
+    fn the_app_is_compared_with_the_peer_doing_the_same() {
+        let plan = plan(App::named("http-rest-api").unwrap());
+        let names: Vec<String> = plan.workloads.iter().map(|w| w.name()).collect();
+        for workload in &plan.workloads {
+            if let Some(other) = workload.versus() {
+                assert!(names.contains(&other), "{other} is not in {names:?}");
+                assert!(other.starts_with("echo-peer"), "{other}");
+            }
+        }
+        assert_eq!(
+            plan.workloads
+                .iter()
+                .filter(|w| w.versus().is_some())
+                .count(),
+            2
+        );
     }
 }

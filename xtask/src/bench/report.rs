@@ -39,6 +39,7 @@ pub fn render(plan: &Plan, settings: &Settings, rounds: &[Rounds], peak_rss_kib:
             ratio
         );
     }
+    render_comparisons(&mut out, rounds);
     let _ = writeln!(
         out,
         "\nPeak RSS of {}: {:.1} MiB. Target: {}.",
@@ -53,6 +54,44 @@ pub fn render(plan: &Plan, settings: &Settings, rounds: &[Rounds], peak_rss_kib:
         plan.app.name
     );
     out
+}
+
+/// The subjects compared with another one (`Measure::versus`): the median over
+/// rounds of each round's ratio, so that both sides of a ratio saw the same machine.
+fn render_comparisons(out: &mut String, rounds: &[Rounds]) {
+    let pairs: Vec<(&Rounds, &Rounds)> = rounds
+        .iter()
+        .filter_map(|r| {
+            let other = r.versus.as_deref()?;
+            rounds.iter().find(|o| o.name == other).map(|o| (r, o))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n| comparison (same rounds) | req/s ratio | p99 ratio |\n|---|---:|---:|"
+    );
+    for (subject, other) in pairs {
+        let per_round = |f: fn(&super::Sample) -> f64| {
+            median(
+                subject
+                    .samples
+                    .iter()
+                    .zip(&other.samples)
+                    .map(|(a, b)| f(a) / f(b)),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| {} / {} | {:.2}× | {:.2}× |",
+            subject.name,
+            other.name,
+            per_round(|s| s.rate),
+            per_round(|s| s.p99_ms)
+        );
+    }
 }
 
 /// Appends the report to `docs/performance.md`, or to the file `BENCH_REPORT` names

@@ -267,7 +267,7 @@ pub(super) fn download(module: &str, version: &str) -> Result<PathBuf> {
 }
 
 /// `go` run in `dir`, set up to build the way the projects release.
-pub(super) fn go(dir: &Path) -> Command {
+pub(crate) fn go(dir: &Path) -> Command {
     let mut go = cmd::new("go");
     go.current_dir(dir)
         // Static binaries, as the releases; also no C toolchain needed.

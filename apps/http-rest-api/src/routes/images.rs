@@ -6,7 +6,6 @@ use bytes::Bytes;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
 use poem_openapi::registry::{
     MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
@@ -16,7 +15,8 @@ use service_kit::input::Id;
 use service_kit::problem::{Problem, status};
 use tokio::io::AsyncReadExt;
 
-use super::products::ProductDto;
+use super::json::Json;
+use super::products::ProductView;
 use super::security::BearerToken;
 use super::{AppState, Tag};
 use crate::auth::Role;
@@ -71,7 +71,7 @@ impl ImagesApi {
         #[oai(name = "id")]
         id: Path<Id>,
         form: ImageUpload,
-    ) -> Result<Json<ProductDto>, UploadErrors> {
+    ) -> Result<Json<ProductView>, UploadErrors> {
         token.require(Role::Editor, "uploading an image")?;
         let file = form.file;
         let declared = file
@@ -140,7 +140,7 @@ impl ImagesApi {
                 data: Bytes::from(data),
             },
         )?;
-        Ok(Json(product.into()))
+        Ok(Json(ProductView(product)))
     }
 
     /// Download a product's image, with the content type it was uploaded with.

@@ -1,12 +1,16 @@
 //! `/api/v1/products`: list (cursor pages, filters), get (`ETag`, `If-None-Match`),
 //! create, replace (`If-Match` → 412 on a stale version) and delete.
 
+use std::sync::Arc;
+
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use service_kit::input::Id;
 use service_kit::problem::status;
 
+use super::json::{Json, Serialized};
 use super::product_body::ProductBody;
 use super::security::BearerToken;
 use super::{AppState, Tag};
@@ -15,6 +19,7 @@ use crate::cursor;
 use crate::domain::{Filter, Product};
 use crate::error::{ApiError, Errors};
 
+// The answers write a `ProductView`, which writes the same JSON (tested below).
 /// A product as the API shows it.
 #[derive(Debug, Object)]
 #[oai(rename = "Product")]
@@ -40,9 +45,9 @@ pub struct ProductDto {
     pub image_type: Option<String>,
 }
 
-impl From<Product> for ProductDto {
-    fn from(product: Product) -> Self {
-        let fields = product.fields;
+impl From<&Product> for ProductDto {
+    fn from(product: &Product) -> Self {
+        let fields = &product.fields;
         Self {
             id: product.id,
             sku: fields.sku.as_str().to_owned(),
@@ -52,11 +57,54 @@ impl From<Product> for ProductDto {
             price_cents: fields.price_cents.get(),
             stock: fields.stock.get(),
             version: product.version,
-            image_type: product.image_type,
+            image_type: product.image_type.clone(),
         }
     }
 }
 
+/// A product as the read path writes it: shared with the store (no copy of its
+/// strings), written as the documented `Product`.
+#[derive(Debug, Clone)]
+pub struct ProductView(pub Arc<Product>);
+
+impl Serialize for ProductView {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let product = &*self.0;
+        let fields = &product.fields;
+        // The keys in the order poem-openapi writes `Product` (a JSON object's keys,
+        // sorted), so the bytes on the wire are what they were.
+        let mut out = serializer.serialize_struct("Product", 9)?;
+        out.serialize_field("category", fields.category.as_str())?;
+        out.serialize_field("description", fields.description.as_str())?;
+        out.serialize_field("id", &product.id)?;
+        out.serialize_field("image_type", &product.image_type)?;
+        out.serialize_field("name", fields.name.as_str())?;
+        out.serialize_field("price_cents", &fields.price_cents.get())?;
+        out.serialize_field("sku", fields.sku.as_str())?;
+        out.serialize_field("stock", &fields.stock.get())?;
+        out.serialize_field("version", &product.version)?;
+        out.end()
+    }
+}
+
+impl Serialized for ProductView {
+    type Schema = ProductDto;
+}
+
+/// One page as the list writes it, documented as `ProductPage`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    /// The products, by ascending id.
+    pub items: Vec<ProductView>,
+    /// The cursor of the next page.
+    pub next_cursor: Option<String>,
+}
+
+impl Serialized for PageView {
+    type Schema = ProductPage;
+}
+
+// The list writes a `PageView`, which writes the same JSON (tested below).
 /// One page of products.
 #[derive(Debug, Object)]
 #[oai(rename = "ProductPage")]
@@ -74,7 +122,7 @@ pub enum ProductResponse {
     /// The product.
     #[oai(status = 200)]
     Ok(
-        Json<ProductDto>,
+        Json<ProductView>,
         /// The product's version.
         #[oai(header = "ETag")]
         String,
@@ -90,7 +138,7 @@ pub enum CreatedResponse {
     /// Created.
     #[oai(status = 201)]
     Created(
-        Json<ProductDto>,
+        Json<ProductView>,
         /// Where the product lives.
         #[oai(header = "Location")]
         String,
@@ -106,7 +154,7 @@ pub enum UpdatedResponse {
     /// The product as stored now.
     #[oai(status = 200)]
     Ok(
-        Json<ProductDto>,
+        Json<ProductView>,
         /// The product's new version.
         #[oai(header = "ETag")]
         String,
@@ -129,9 +177,9 @@ pub struct ProductsApi {
 }
 
 /// Builds the response of a read or write that returns one product.
-pub fn with_etag(product: Product) -> ProductResponse {
+pub fn with_etag(product: Arc<Product>) -> ProductResponse {
     let etag = product.etag();
-    ProductResponse::Ok(Json(product.into()), etag)
+    ProductResponse::Ok(Json(ProductView(product)), etag)
 }
 
 /// What listing can answer besides a page.
@@ -208,7 +256,7 @@ impl ProductsApi {
         in_stock: Query<Option<bool>>,
         /// Only these SKUs (repeat for several: `sku=A&sku=B`), e.g. the lines of a cart.
         sku: Query<Vec<String>>,
-    ) -> Result<Json<ProductPage>, ListErrors> {
+    ) -> Result<Json<PageView>, ListErrors> {
         // 1 to MAX_PAGE_SIZE, as the document says (poem checks it); a lower
         // `store.max_page_size` shortens the page rather than refusing what the
         // document admits.
@@ -241,8 +289,8 @@ impl ProductsApi {
             skus: sku.0,
         };
         let page = self.state.store.list(&filter, after, limit as usize);
-        Ok(Json(ProductPage {
-            items: page.items.into_iter().map(ProductDto::from).collect(),
+        Ok(Json(PageView {
+            items: page.items.into_iter().map(ProductView).collect(),
             next_cursor: page.next_after.map(cursor::encode),
         }))
     }
@@ -259,7 +307,7 @@ impl ProductsApi {
         let etag = product.etag();
         let location = format!("/api/v1/products/{}", product.id);
         Ok(CreatedResponse::Created(
-            Json(product.into()),
+            Json(ProductView(product)),
             location,
             etag,
         ))
@@ -310,7 +358,7 @@ impl ProductsApi {
                 .store
                 .update(id.0.get().unsigned_abs(), body.0, if_match.0.as_deref())?;
         let etag = product.etag();
-        Ok(UpdatedResponse::Ok(Json(product.into()), etag))
+        Ok(UpdatedResponse::Ok(Json(ProductView(product)), etag))
     }
 
     /// Delete a product and its image (role `admin`).
@@ -334,5 +382,61 @@ impl ProductsApi {
             .store
             .delete(id.0.get().unsigned_abs(), if_match.0.as_deref())?;
         Ok(DeletedResponse::Deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+    use crate::domain::{Category, Description, NewProduct, PriceCents, ProductName, Sku, Stock};
+
+    fn product(id: u64, image_type: Option<&str>) -> Arc<Product> {
+        Arc::new(Product {
+            id,
+            version: 3,
+            fields: NewProduct {
+                sku: Sku::parse("MUG-1").unwrap(),
+                name: ProductName::parse("Mug \"deluxe\" ☕").unwrap(),
+                description: Description::parse("line\nbreak").unwrap(),
+                category: Category::parse("kitchen").unwrap(),
+                price_cents: PriceCents::parse(1250).unwrap(),
+                stock: Stock::parse(7).unwrap(),
+            },
+            image_type: image_type.map(str::to_owned),
+        })
+    }
+
+    /// What poem-openapi's own `Json` would write for a documented value.
+    fn documented(value: &impl ToJSON) -> String {
+        serde_json::to_string(&value.to_json()).unwrap()
+    }
+
+    #[test]
+    fn a_product_view_writes_the_bytes_the_documented_product_would() {
+        for image_type in [None, Some("image/png")] {
+            let product = product(42, image_type);
+            assert_eq!(
+                serde_json::to_string(&ProductView(Arc::clone(&product))).unwrap(),
+                documented(&ProductDto::from(&*product))
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_view_writes_the_bytes_the_documented_page_would() {
+        let products = [product(1, None), product(2, Some("image/gif"))];
+        for next_cursor in [None, Some(cursor::encode(2))] {
+            let view = PageView {
+                items: products.iter().cloned().map(ProductView).collect(),
+                next_cursor: next_cursor.clone(),
+            };
+            let page = ProductPage {
+                items: products.iter().map(|p| ProductDto::from(&**p)).collect(),
+                next_cursor,
+            };
+            assert_eq!(serde_json::to_string(&view).unwrap(), documented(&page));
+        }
     }
 }

@@ -199,14 +199,16 @@ impl<E: Endpoint> Endpoint for ProblemsEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let path = req.uri().path().to_owned();
+        // A clone of the URI shares its bytes (a reference count, no copy of the path).
+        let uri = req.uri().clone();
+        let path = uri.path();
         let mut response = match self.inner.call(req).await {
             Ok(output) => normalize(output.into_response()).await,
-            Err(err) => self.problems.problem_for(&path, err).await,
+            Err(err) => self.problems.problem_for(path, err).await,
         };
         if response.status() == StatusCode::METHOD_NOT_ALLOWED
             && !response.headers().contains_key(header::ALLOW)
-            && let Some(allow) = self.problems.allow(&path)
+            && let Some(allow) = self.problems.allow(path)
             && let Ok(value) = HeaderValue::from_str(&allow)
         {
             response.headers_mut().insert(header::ALLOW, value);
