@@ -1,6 +1,6 @@
 //! A baseline server from `crates/bench-baselines` (hello-hyper, grpc-echo): built in
 //! release and started on first use, stopped when the plan ends, measured with the
-//! same k6 script as the app it is compared with.
+//! same client as the app it is compared with (k6, or wrk).
 
 use std::cell::RefCell;
 use std::net::TcpStream;
@@ -12,23 +12,29 @@ use anyhow::{Context, Result, bail};
 use super::{K6Workload, Measure, Sample, Settings};
 use crate::{ci, cmd, paths};
 
-/// One of `crates/bench-baselines`' binaries on a fixed port, driven by k6.
+/// One of `crates/bench-baselines`' binaries on a fixed port, driven by a client.
 pub struct BaselineServer {
     /// The binary's name in `bench-baselines`; it takes the port as its argument.
     bin: &'static str,
     /// Where it listens.
     port: u16,
-    k6: K6Workload,
+    client: Box<dyn Measure>,
     process: RefCell<Option<Child>>,
 }
 
 impl BaselineServer {
     /// The baseline `bin` on `port`, measured by `k6` (whose target URL must be that port).
     pub fn new(bin: &'static str, port: u16, k6: K6Workload) -> Self {
+        Self::with_client(bin, port, Box::new(k6))
+    }
+
+    /// The baseline `bin` on `port`, measured by another client (wrk), whose target
+    /// must be that port.
+    pub fn with_client(bin: &'static str, port: u16, client: Box<dyn Measure>) -> Self {
         Self {
             bin,
             port,
-            k6,
+            client,
             process: RefCell::new(None),
         }
     }
@@ -72,12 +78,12 @@ impl BaselineServer {
 
 impl Measure for BaselineServer {
     fn name(&self) -> String {
-        self.k6.name()
+        self.client.name()
     }
 
     fn measure(&self, settings: &Settings) -> Result<Sample> {
         self.ensure_running()?;
-        self.k6.measure(settings)
+        self.client.measure(settings)
     }
 }
 
