@@ -21,6 +21,7 @@ use crate::{k6, paths, services};
 
 mod all;
 mod baseline_server;
+mod ceiling;
 mod checkout;
 mod cpu;
 mod grpc_microservice;

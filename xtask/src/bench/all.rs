@@ -19,19 +19,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::cpu::{Shares, Watch};
 use super::openload::{self, Drive, Outcome, Target};
-use super::{cpu, report, targets};
+use super::{report, targets};
 use crate::apps::{self, App, Protocol};
 use crate::process::{AppProcess, Profile};
 use crate::{k6, paths, services};
 
 /// The target for the combined figure.
 const TARGET_RATE: f64 = 10_000.0;
-
-/// Command names of the backing services' processes.
-const POSTGRES: &[&str] = &["postgres"];
-const REDIS: &[&str] = &["redis-server"];
-const KAFKA: &[&str] = &["java"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Options {
@@ -51,17 +47,6 @@ struct MixResult {
     failed: u64,
     failed_checks: u64,
     thresholds_ok: bool,
-}
-
-/// Where the CPU went during a phase, in % of the machine (all cores).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Shares {
-    apps: f64,
-    clients: f64,
-    postgres: f64,
-    redis: f64,
-    kafka: f64,
-    busy: f64,
 }
 
 /// Parses `bench all [--duration 30s] [--vus 4] [--clients 8]` and runs it.
@@ -171,43 +156,6 @@ fn measure(
     }
     let light_cpu = watch.stop(&pids)?;
     Ok((mixes, mix_cpu, light, light_cpu))
-}
-
-/// CPU counters at the start of a phase.
-struct Watch {
-    usage: cpu::Usage,
-    apps: f64,
-    postgres: f64,
-    redis: f64,
-    kafka: f64,
-}
-
-impl Watch {
-    fn start(pids: &[u32]) -> Result<Self> {
-        Ok(Self {
-            usage: cpu::Usage::now()?,
-            apps: pids.iter().map(|pid| cpu::process_seconds(*pid)).sum(),
-            postgres: cpu::named_seconds(POSTGRES),
-            redis: cpu::named_seconds(REDIS),
-            kafka: cpu::named_seconds(KAFKA),
-        })
-    }
-
-    /// The shares since the start; the load generators are this process's children,
-    /// waited for by now.
-    fn stop(self, pids: &[u32]) -> Result<Shares> {
-        let now = cpu::Usage::now()?;
-        let machine = now.machine_total - self.usage.machine_total;
-        let apps: f64 = pids.iter().map(|pid| cpu::process_seconds(*pid)).sum();
-        Ok(Shares {
-            apps: cpu::share(apps - self.apps, machine),
-            clients: cpu::share(now.children - self.usage.children, machine),
-            postgres: cpu::share(cpu::named_seconds(POSTGRES) - self.postgres, machine),
-            redis: cpu::share(cpu::named_seconds(REDIS) - self.redis, machine),
-            kafka: cpu::share(cpu::named_seconds(KAFKA) - self.kafka, machine),
-            busy: cpu::share(now.machine_busy - self.usage.machine_busy, machine),
-        })
-    }
 }
 
 fn summary_path(app: &App, dir: &Path) -> PathBuf {

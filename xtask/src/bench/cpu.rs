@@ -97,6 +97,59 @@ pub fn share(seconds: f64, machine_seconds: f64) -> f64 {
     }
 }
 
+/// Command names of the backing services' processes.
+const POSTGRES: &[&str] = &["postgres"];
+const REDIS: &[&str] = &["redis-server"];
+const KAFKA: &[&str] = &["java"];
+
+/// Where the CPU went during a phase, in % of the machine (all cores).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Shares {
+    pub apps: f64,
+    pub clients: f64,
+    pub postgres: f64,
+    pub redis: f64,
+    pub kafka: f64,
+    pub busy: f64,
+}
+
+/// CPU counters at the start of a phase.
+pub struct Watch {
+    usage: Usage,
+    apps: f64,
+    postgres: f64,
+    redis: f64,
+    kafka: f64,
+}
+
+impl Watch {
+    pub fn start(pids: &[u32]) -> Result<Self> {
+        Ok(Self {
+            usage: Usage::now()?,
+            apps: pids.iter().map(|pid| process_seconds(*pid)).sum(),
+            postgres: named_seconds(POSTGRES),
+            redis: named_seconds(REDIS),
+            kafka: named_seconds(KAFKA),
+        })
+    }
+
+    /// The shares since the start; the load generators are this process's children,
+    /// waited for by now.
+    pub fn stop(self, pids: &[u32]) -> Result<Shares> {
+        let now = Usage::now()?;
+        let machine = now.machine_total - self.usage.machine_total;
+        let apps: f64 = pids.iter().map(|pid| process_seconds(*pid)).sum();
+        Ok(Shares {
+            apps: share(apps - self.apps, machine),
+            clients: share(now.children - self.usage.children, machine),
+            postgres: share(named_seconds(POSTGRES) - self.postgres, machine),
+            redis: share(named_seconds(REDIS) - self.redis, machine),
+            kafka: share(named_seconds(KAFKA) - self.kafka, machine),
+            busy: share(now.machine_busy - self.usage.machine_busy, machine),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,7 +233,7 @@ mod tests {
     fn grpc_targets_share_four_connections_and_http_posts_carry_their_body() {
         let grpc = Target {
             name: "GetStock".into(),
-            base_url: "http://127.0.0.1:8083".into(),
+            base_url: "http://127.0.0.1:50051".into(),
             paths: vec!["/inventory.v1.Inventory/GetStock".into()],
             method: "POST",
             body: None,
