@@ -7,6 +7,9 @@
 //! rounds, each measuring every workload of the app and the baseline, alternating so
 //! drift on the machine hits both alike; report medians, and the app's peak RSS
 //! (`VmHWM`) over the whole session.
+//!
+//! `bench all` runs every app at once (all.rs); `bench tenx` tests each app at 10×
+//! its base load (tenx.rs).
 
 use std::time::Duration;
 
@@ -16,15 +19,21 @@ use crate::apps::App;
 use crate::process::AppProcess;
 use crate::{k6, paths, services};
 
+mod all;
 mod baseline_server;
+mod ceiling;
 mod checkout;
+mod cpu;
 mod echo_peer;
 mod grpc_microservice;
 mod http_rest_api;
 mod kafka_streaming;
+mod openload;
 mod redis_cache;
 mod report;
 mod sql_application;
+mod targets;
+mod tenx;
 pub(crate) mod wrk;
 
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
@@ -179,8 +188,14 @@ fn app_settings(app: &App) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// Parses `bench <app> [--runs N] [--duration 15s] [--vus N]` and runs it.
+/// Parses `bench <app> [--runs N] [--duration 15s] [--vus N]` (or `bench all`,
+/// `bench tenx`) and runs it.
 pub fn run(args: &[&str]) -> Result<()> {
+    match args {
+        ["all", rest @ ..] => return all::run(rest),
+        ["tenx", rest @ ..] => return tenx::run(rest),
+        _ => {}
+    }
     let (name, settings) = parse_args(args)?;
     let app = App::named(name)?;
     if !app.exists() {

@@ -146,7 +146,8 @@ pub fn read_summary(path: &Path, protocol: Protocol) -> Result<Summary> {
         .with_context(|| format!("unexpected k6 summary in {}", path.display()))
 }
 
-fn parse_summary(json: &Value, protocol: Protocol) -> Result<Summary> {
+/// Reads a summary already parsed (`bench all` reads more of it).
+pub(crate) fn parse_summary(json: &Value, protocol: Protocol) -> Result<Summary> {
     let metrics = json.get("metrics").context("no `metrics`")?;
     let (duration, count) = match protocol {
         Protocol::Http => ("http_req_duration", "http_reqs"),

@@ -52,6 +52,10 @@ cargo xtask <command>
                         the charts' telemetry specs locally / list / switch faults
   bench <app> [--runs N] [--duration 15s] [--vus N]
                         benchmark an app next to its physical baseline
+  bench all [--duration 30s] [--vus 4] [--clients 8]
+                        every app at once: k6 mixes, then a light client
+  bench tenx [app...] [--duration 20s] [--clients 16]
+                        each app at R and 10 R (open model): p99 must not double
   images build|check|load [image ...]
                         container images with podman: build, run as the charts do, load into kind
   coverage [crate ...]  line coverage of the apps and the kit (cargo-llvm-cov)

@@ -45,7 +45,7 @@ const PARTITIONS: u32 = 3;
 
 /// One event as a client sends it: no id (the app generates one per event, so every
 /// event is new to the worker's de-duplication).
-fn event() -> Value {
+pub(super) fn event() -> Value {
     json!({
         "type": "order.created",
         "source": "bench",

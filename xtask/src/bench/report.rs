@@ -112,12 +112,12 @@ pub fn append_report(report: &str) -> Result<()> {
     Ok(())
 }
 
-fn today() -> String {
+pub(super) fn today() -> String {
     crate::cmd::output(crate::cmd::new("date").arg("+%Y-%m-%d"))
         .map_or_else(|_| "today".into(), |d| d.trim().to_owned())
 }
 
-fn machine() -> String {
+pub(super) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -128,4 +128,18 @@ fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     format!("{cores} cores, {cpu}")
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` has them: how busy the
+/// shared machine was around a measurement.
+pub(super) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "unknown".into())
 }

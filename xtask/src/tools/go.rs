@@ -1,5 +1,5 @@
 //! Go tools (helm, chart-testing, kubeconform, helm-docs, helm-unittest, actionlint,
-//! Jaeger, syft), built from pinned module versions into the tool cache.
+//! Jaeger, syft, ghz), built from pinned module versions into the tool cache.
 //!
 //! Not `go install pkg@version`: that first reads the module's whole version list
 //! to look for deprecations, and the module proxy reachable here refuses that list
@@ -134,6 +134,17 @@ const TOOLS: &[GoTool] = &[
         requires: &[],
         // As its release: the pure-Go OpenPGP (no gpgme, no cgo) and no btrfs driver.
         tags: &["containers_image_openpgp", "exclude_graphdriver_btrfs"],
+    },
+    GoTool {
+        // gRPC load for `cargo xtask bench` by hand: several connections, unary and
+        // streams, status codes counted (docs/performance.md).
+        name: "ghz",
+        module: "github.com/bojand/ghz",
+        version: "v0.120.0",
+        package: "./cmd/ghz",
+        ldflags: &["-X main.version={bare}"],
+        requires: &[],
+        tags: &[],
     },
 ];
 

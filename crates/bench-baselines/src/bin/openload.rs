@@ -140,7 +140,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 }
 
 fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("odd-length hex `{hex}`"));
     }
     (0..hex.len())
@@ -464,9 +464,11 @@ mod tests {
     #[test]
     fn the_report_counts_errors_by_kind_and_reads_percentiles() {
         let options = parse(&args("--url http://h:1 --paths / --rate 100")).unwrap();
-        let mut failed = Tally::default();
-        failed.latencies_us = vec![5000];
-        failed.outcomes.insert("grpc 14".into(), 1);
+        let failed = Tally {
+            latencies_us: vec![5000],
+            outcomes: BTreeMap::from([("grpc 14".to_owned(), 1)]),
+            ok: 0,
+        };
         let good = Tally {
             latencies_us: (1..=99).map(|ms| ms * 1000).collect(),
             ok: 99,

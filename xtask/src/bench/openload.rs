@@ -1,0 +1,274 @@
+//! `openload` (crates/bench-baselines) as a bench client: one app's hot request,
+//! HTTP/1.1 or gRPC unary, closed model (saturation) or open model (a fixed rate,
+//! latency from each request's due time). Built in release once per session.
+
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use super::Sample;
+use crate::{ci, cmd, process};
+
+/// One app's hot request, as openload sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Shown in reports, e.g. `GET /api/v1/orders/{id}`.
+    pub name: String,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// Paths cycled through (ids seeded before the run).
+    pub paths: Vec<String>,
+    /// `GET` unless set (`POST` with `body`).
+    pub method: &'static str,
+    /// The body of every request (HTTP), e.g. an event.
+    pub body: Option<String>,
+    /// Extra headers, `name: value`.
+    pub headers: Vec<String>,
+    /// gRPC unary: one framed request message per entry, cycled, as hex.
+    pub grpc_messages: Vec<String>,
+}
+
+impl Target {
+    fn grpc(&self) -> bool {
+        !self.grpc_messages.is_empty()
+    }
+}
+
+/// How a run is driven.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drive {
+    /// Callers (requests in flight at most).
+    pub concurrency: u32,
+    /// Requests per second; `None` for the closed model.
+    pub rate: Option<f64>,
+    /// Seconds.
+    pub seconds: u64,
+}
+
+/// What a run measured (openload's JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Answered requests per second (failed ones included).
+    pub rate: f64,
+    /// Requests sent in all.
+    pub requests: u64,
+    /// Requests that did not end 2xx (and gRPC OK).
+    pub errors: u64,
+    /// How the failed ones ended: `http 503: 2, grpc 14: 1`.
+    pub error_kinds: String,
+    /// Median latency, ms (from the due time in the open model).
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Slowest, ms.
+    pub max_ms: f64,
+}
+
+impl From<&Outcome> for Sample {
+    fn from(outcome: &Outcome) -> Self {
+        Self {
+            rate: outcome.rate,
+            p50_ms: outcome.p50_ms,
+            p99_ms: outcome.p99_ms,
+        }
+    }
+}
+
+/// Builds openload in release, once per xtask process.
+fn binary() -> Result<std::path::PathBuf> {
+    static BUILT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            cmd::run(ci::cargo().args([
+                "build",
+                "--locked",
+                "--release",
+                "-p",
+                "bench-baselines",
+                "--bin",
+                "openload",
+            ]))
+            .map_err(|err| format!("{err:#}"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)?;
+    Ok(process::binary_named("openload", process::Profile::Release))
+}
+
+/// The arguments of one run.
+fn arguments(target: &Target, drive: &Drive) -> Vec<String> {
+    let mut args = vec![
+        "--url".to_owned(),
+        target.base_url.clone(),
+        "--paths".to_owned(),
+        target.paths.join(","),
+        "--concurrency".to_owned(),
+        drive.concurrency.to_string(),
+        "--duration".to_owned(),
+        drive.seconds.to_string(),
+        "--rate".to_owned(),
+        drive.rate.map_or("0".to_owned(), |r| format!("{r:.0}")),
+    ];
+    if target.grpc() {
+        // Several callers share a connection, as gRPC clients do: four of them.
+        args.extend(["--grpc", "--connections", "4", "--bodies"].map(str::to_owned));
+        args.push(target.grpc_messages.join(","));
+    } else {
+        args.extend(["--method".to_owned(), target.method.to_owned()]);
+        if let Some(body) = &target.body {
+            args.extend(["--body".to_owned(), body.clone()]);
+        }
+    }
+    for header in &target.headers {
+        args.extend(["--header".to_owned(), header.clone()]);
+    }
+    args
+}
+
+/// Starts one run (for several at once); [`finish`] waits for it and reads it.
+pub fn spawn(target: &Target, drive: &Drive) -> Result<std::process::Child> {
+    let binary = binary()?;
+    std::process::Command::new(&binary)
+        .args(arguments(target, drive))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))
+}
+
+/// Waits for a run [`spawn`] started and reads its report.
+pub fn finish(child: std::process::Child, target: &Target) -> Result<Outcome> {
+    let output = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "openload against {} ({}) failed with {}",
+            target.base_url,
+            target.name,
+            output.status
+        );
+    }
+    parse(&text).with_context(|| format!("unexpected openload output: {text}"))
+}
+
+/// One run to the end.
+pub fn run(target: &Target, drive: &Drive) -> Result<Outcome> {
+    finish(spawn(target, drive)?, target)
+}
+
+fn parse(text: &str) -> Result<Outcome> {
+    let json: Value = serde_json::from_str(text.trim())?;
+    let number = |field: &str| {
+        json.get(field)
+            .and_then(Value::as_f64)
+            .with_context(|| format!("no `{field}`"))
+    };
+    let kinds = json
+        .get("error_kinds")
+        .and_then(Value::as_object)
+        .map(|kinds| {
+            kinds
+                .iter()
+                .map(|(kind, n)| format!("{kind}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    Ok(Outcome {
+        rate: number("rate")?,
+        requests: number("requests")? as u64,
+        errors: number("errors")? as u64,
+        error_kinds: kinds,
+        p50_ms: number("p50_ms")?,
+        p99_ms: number("p99_ms")?,
+        max_ms: number("max_ms")?,
+    })
+}
+
+/// A gRPC message framed for the wire (no compression, 4-byte length), as hex.
+pub fn grpc_frame_hex(message: &[u8]) -> String {
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(
+        &u32::try_from(message.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    frame.extend_from_slice(message);
+    frame.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A protobuf message of one string field `1` (`GetStockRequest { sku }`).
+pub fn string_field_1(text: &str) -> Vec<u8> {
+    let mut message = vec![0x0a, u8::try_from(text.len()).unwrap_or(u8::MAX)];
+    message.extend_from_slice(text.as_bytes());
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_stock_is_framed_as_grpc_sends_it() {
+        let hex = grpc_frame_hex(&string_field_1("SKU-00001"));
+        assert_eq!(hex, "000000000b0a09534b552d3030303031");
+    }
+
+    #[test]
+    fn a_report_is_read_and_its_errors_named() {
+        let outcome = parse(
+            r#"{"model": "open", "intended_rate": 100, "requests": 100, "ok": 99, "errors": 1,
+                "error_kinds": {"grpc 14": 1}, "seconds": 1.0, "rate": 100.0,
+                "p50_ms": 0.5, "p90_ms": 0.8, "p99_ms": 2.5, "max_ms": 9.0}"#,
+        )
+        .unwrap();
+        assert_eq!(outcome.errors, 1);
+        assert_eq!(outcome.error_kinds, "grpc 14: 1");
+        assert_eq!(outcome.p99_ms, 2.5);
+        assert!(parse("{}").is_err());
+    }
+
+    #[test]
+    fn grpc_targets_share_four_connections_and_http_posts_carry_their_body() {
+        let grpc = Target {
+            name: "GetStock".into(),
+            base_url: "http://127.0.0.1:50051".into(),
+            paths: vec!["/inventory.v1.Inventory/GetStock".into()],
+            method: "POST",
+            body: None,
+            headers: vec![],
+            grpc_messages: vec!["00".into(), "01".into()],
+        };
+        let drive = Drive {
+            concurrency: 16,
+            rate: Some(1000.0),
+            seconds: 5,
+        };
+        let args = arguments(&grpc, &drive).join(" ");
+        assert!(
+            args.ends_with("--grpc --connections 4 --bodies 00,01"),
+            "{args}"
+        );
+        assert!(args.contains("--rate 1000"), "{args}");
+        let post = Target {
+            grpc_messages: vec![],
+            body: Some("{}".into()),
+            headers: vec!["content-type: application/json".into()],
+            ..grpc
+        };
+        let args = arguments(
+            &post,
+            &Drive {
+                rate: None,
+                ..drive
+            },
+        )
+        .join(" ");
+        assert!(args.contains("--rate 0 --method POST --body {}"), "{args}");
+        assert!(
+            args.ends_with("--header content-type: application/json"),
+            "{args}"
+        );
+    }
+}
