@@ -143,3 +143,73 @@ pub(super) fn load_average() -> String {
         })
         .unwrap_or_else(|| "unknown".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use anyhow::Result;
+
+    use super::super::{Measure, Sample, measure_plan};
+    use super::*;
+    use crate::apps::App;
+
+    /// A subject compared with another, as the http-rest-api plan compares the app
+    /// with its Go peer: rates per round from `rates`.
+    struct Paired {
+        name: &'static str,
+        versus: Option<&'static str>,
+        rates: std::cell::RefCell<Vec<f64>>,
+    }
+    impl Measure for Paired {
+        fn name(&self) -> String {
+            self.name.into()
+        }
+        fn measure(&self, _: &Settings) -> Result<Sample> {
+            Ok(Sample {
+                rate: self.rates.borrow_mut().remove(0),
+                p50_ms: 1.0,
+                p99_ms: 2.0,
+            })
+        }
+        fn versus(&self) -> Option<String> {
+            self.versus.map(str::to_owned)
+        }
+    }
+
+    #[test]
+    fn a_comparison_is_the_median_of_the_ratios_of_the_same_rounds() {
+        let paired = |name, versus, rates: &[f64]| -> Box<dyn Measure> {
+            Box::new(Paired {
+                name,
+                versus,
+                rates: std::cell::RefCell::new(rates.to_vec()),
+            })
+        };
+        // The first rate is the warm-up's. Round by round: 2.0, 1.5, 1.6 -> 1.60
+        // (the ratio of the medians would be 2.0).
+        let plan = Plan {
+            app: App::named("http-rest-api").unwrap(),
+            workloads: vec![
+                paired("app mix", Some("peer mix"), &[1.0, 200.0, 300.0, 160.0][..]),
+                paired("peer mix", None, &[1.0, 100.0, 200.0, 100.0][..]),
+                // A name that is not in the plan compares with nothing.
+                paired("app get", Some("nobody"), &[1.0, 1.0, 1.0, 1.0][..]),
+            ],
+            baseline: paired("hello", None, &[1.0, 1000.0, 1000.0, 1000.0][..]),
+            target: "",
+        };
+        let settings = Settings {
+            runs: 3,
+            duration: Duration::from_secs(1),
+            vus: 1,
+            warmup: Duration::ZERO,
+        };
+        let report = measure_plan(&plan, &settings, std::process::id()).unwrap();
+        assert!(
+            report.contains("| app mix / peer mix | 1.60× | 1.00× |"),
+            "{report}"
+        );
+        assert!(!report.contains("nobody"), "{report}");
+    }
+}
