@@ -8,11 +8,12 @@
 //! The dependency layer is tagged `localhost/obi-examples/dependencies:<key>` after
 //! each build. The key hashes what decides that layer: the Dockerfile up to the
 //! per-app stage, the builder base's recipe, every manifest, lock file and Cargo
-//! config in the build context, and the paths of the Rust sources (cargo-chef's
-//! recipe lists each crate's targets; tests and benches are not in the context).
-//! It errs on the cold side: a change that would not invalidate the cook (a new
-//! module file in an app, say) also changes the key, and the next build re-tags
-//! the layer it reused.
+//! config in the build context, and the paths of the sources Cargo discovers as
+//! targets (`src/lib.rs`, `src/main.rs`, `src/bin/*`, `build.rs`: cargo-chef's
+//! recipe lists them; tests and benches are not in the context, and module files
+//! are not targets). It errs on the cold side: a change that would not invalidate
+//! the cook (a new binary of bench-baselines, say) also changes the key, and the
+//! next build re-tags the layer it reused.
 
 use std::process::Stdio;
 
@@ -88,7 +89,7 @@ fn context_files() -> Result<Vec<String>> {
         .lines()
         .map(str::to_owned)
         .filter(|path| !left_out(path))
-        .filter(|path| decides_the_recipe(path) || path.ends_with(".rs"))
+        .filter(|path| decides_the_recipe(path) || is_target(path))
         .filter(|path| paths::root().join(path).is_file())
         .collect();
     files.sort();
@@ -103,6 +104,24 @@ const LEFT_OUT: [&str; 4] = ["tests", "benches", "examples", "testdata"];
 /// Whether the build context leaves `path` out.
 fn left_out(path: &str) -> bool {
     path.split('/').any(|part| LEFT_OUT.contains(&part))
+}
+
+/// A source file Cargo discovers as a target (or a build script): cargo-chef's
+/// recipe lists these by path; module files are not in it.
+fn is_target(path: &str) -> bool {
+    if path.ends_with("/src/lib.rs")
+        || path.ends_with("/src/main.rs")
+        || path.ends_with("/build.rs")
+    {
+        return true;
+    }
+    match path.split_once("/src/bin/") {
+        Some((_, rest)) => match rest.split_once('/') {
+            None => rest.ends_with(".rs"),
+            Some((_, file)) => file == "main.rs",
+        },
+        None => false,
+    }
 }
 
 /// Manifests, lock files and Cargo configuration: their contents are the recipe.
@@ -171,7 +190,7 @@ mod tests {
                 key(
                     DOCKERFILE,
                     "r1",
-                    &files("lock1", &["apps/a/src/main.rs", "apps/a/tests/api.rs"]),
+                    &files("lock1", &["apps/a/src/main.rs", "apps/a/src/bin/tool.rs"]),
                 ),
             ),
             (
@@ -208,6 +227,26 @@ mod tests {
         assert!(!left_out("crates/service-kit/src/testing.rs"));
         let files = context_files().unwrap();
         assert!(!files.iter().any(|f| left_out(f)), "{files:?}");
+    }
+
+    #[test]
+    fn only_the_sources_cargo_discovers_as_targets_count() {
+        for target in [
+            "apps/redis-cache/src/lib.rs",
+            "apps/redis-cache/src/main.rs",
+            "apps/grpc-microservice/build.rs",
+            "crates/bench-baselines/src/bin/openload.rs",
+            "crates/bench-baselines/src/bin/tool/main.rs",
+        ] {
+            assert!(is_target(target), "{target}");
+        }
+        for module in [
+            "apps/redis-cache/src/cart.rs",
+            "xtask/src/bench/tenx.rs",
+            "crates/bench-baselines/src/bin/tool/args.rs",
+        ] {
+            assert!(!is_target(module), "{module}");
+        }
     }
 
     #[test]
