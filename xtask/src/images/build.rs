@@ -86,9 +86,16 @@ fn dependencies(app: &str, bases: &bases::Bases) -> Result<String> {
         "{{.Repository}}:{{.Tag}}",
     ]))?;
     for stale in listed.lines().filter(|line| *line != tag) {
-        cmd::run(podman::podman().args(["untag", stale]))?;
+        cmd::run(podman::podman().args(untag_args(stale)))?;
     }
     Ok(tag)
+}
+
+/// `podman untag` of one name. Given the image alone, podman removes every name
+/// it has: when the cook is unchanged, the stale tag and the fresh one name the
+/// same image, and the fresh tag went with it (the gate then saw a cold machine).
+fn untag_args(name: &str) -> [&str; 3] {
+    ["untag", name, name]
 }
 
 /// One `podman build` of an image.
@@ -153,6 +160,12 @@ fn build_args(name: &str, bases: &bases::Bases, tag: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stale_tag_is_removed_by_name_not_with_every_name_of_its_image() {
+        let stale = "localhost/obi-examples/dependencies:0123456789abcdef";
+        assert_eq!(untag_args(stale), ["untag", stale, stale]);
+    }
 
     #[test]
     fn a_build_names_the_app_and_both_local_bases() {
