@@ -48,6 +48,37 @@ pub fn post_json(
     send_json("POST", base_url, path, headers, Some(body), expected)
 }
 
+/// A shopper on redis-cache at `cart_url`: logs `username` in (the demo password)
+/// and puts one line of `product`/`sku` in the session's cart; the bearer token.
+/// What checkout needs before a journey (its contract run and its bench).
+pub fn shopper_with_a_cart(
+    cart_url: &str,
+    username: &str,
+    product: &Value,
+    sku: &str,
+) -> Result<String> {
+    let login = post_json(
+        cart_url,
+        "/api/v1/sessions",
+        &[],
+        &serde_json::json!({"username": username, "password": "obi-examples"}),
+        201,
+    )?;
+    let token = login["token"]
+        .as_str()
+        .context("no token from redis-cache")?
+        .to_owned();
+    send_json(
+        "PUT",
+        cart_url,
+        "/api/v1/sessions/me/cart",
+        &[("Authorization", &format!("Bearer {token}"))],
+        Some(&serde_json::json!({"items": [{"product_id": product, "sku": sku, "quantity": 1}]})),
+        200,
+    )?;
+    Ok(token)
+}
+
 /// `<method> <base_url><path>`, with a JSON body when `body` is given; the JSON
 /// answer (`Null` when empty) when the status is `expected`.
 pub fn send_json(

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::wrk::WrkWorkload;
 use super::{Measure, Plan, Sample, Settings};
 use crate::apps::App;
-use crate::http::{post_json, send_json};
+use crate::http::{post_json, send_json, shopper_with_a_cart};
 use crate::paths;
 
 /// Settings checkout runs with under `bench`: short-lived idempotency records under a
@@ -217,25 +217,7 @@ fn seed() -> Result<Seed> {
         let sku = sku(i % SKUS + 1);
         let product = products[&sku];
         let customer = customers[i % CUSTOMERS];
-        let login = post_json(
-            &cart,
-            "/api/v1/sessions",
-            &[],
-            &json!({"username": format!("bench-{i}"), "password": "obi-examples"}),
-            201,
-        )?;
-        let token = login["token"]
-            .as_str()
-            .context("no token from redis-cache")?
-            .to_owned();
-        send_json(
-            "PUT",
-            &cart,
-            "/api/v1/sessions/me/cart",
-            &[("Authorization", &format!("Bearer {token}"))],
-            Some(&json!({"items": [{"product_id": product, "sku": sku, "quantity": 1}]})),
-            200,
-        )?;
+        let token = shopper_with_a_cart(&cart, &format!("bench-{i}"), &json!(product), &sku)?;
         checkouts.push(format!("{token}\t{}", json!({"customer_id": customer})));
         order_lines.push(format!(
             "\t{}",

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{free_port, run_env};
 use crate::apps::App;
-use crate::http::{post_json, send_json};
+use crate::http::{post_json, send_json, shopper_with_a_cart};
 use crate::process::{AppProcess, Profile};
 
 /// The SKU the seeded cart holds: grpc-microservice seeds it (1000 units).
@@ -124,26 +124,7 @@ impl Shop {
             &json!({"email": format!("contracts-{run}@example.test"), "name": "Contract shopper"}),
             201,
         )?;
-        let login = post_json(
-            &cart,
-            "/api/v1/sessions",
-            &[],
-            &json!({"username": "contracts", "password": "obi-examples"}),
-            201,
-        )?;
-        let token = login["token"]
-            .as_str()
-            .context("no token from redis-cache")?
-            .to_owned();
-        send_json(
-            "PUT",
-            &cart,
-            "/api/v1/sessions/me/cart",
-            &[("Authorization", &format!("Bearer {token}"))],
-            Some(&json!({"items": [{"product_id": product, "sku": SKU, "quantity": 1}]})),
-            200,
-        )?;
-        Ok(token)
+        shopper_with_a_cart(&cart, "contracts", &json!(product), SKU)
     }
 
     /// Stops the called apps (SIGTERM, drain).
