@@ -191,6 +191,7 @@ fn write_report(rows: &[Row]) -> Result<()> {
         })
         .collect();
     let path = out_dir().join("report.json");
+    fs::create_dir_all(out_dir())?;
     fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))
 }

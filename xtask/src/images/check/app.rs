@@ -33,6 +33,7 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
             "redis.enabled=false".into(),
             "external.host=127.0.0.1".into(),
             "external.port=6379".into(),
+            format!("external.existingSecret={LOCAL_REDIS_SECRET}"),
             "config.redis.key_prefix=images-check:".into(),
         ],
         // Fixed names: a rerun reuses them, nothing piles up on the shared broker.
@@ -49,6 +50,7 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
         "checkout" => vec![
             "redis.host=127.0.0.1".into(),
             "redis.port=6379".into(),
+            format!("redis.existingSecret={LOCAL_REDIS_SECRET}"),
             "config.redis.key_prefix=images-check-checkout:".into(),
         ],
         other => bail!(
@@ -58,12 +60,21 @@ fn local_values(name: &str, database: &str) -> Result<Vec<String>> {
     })
 }
 
-/// Environment the chart cannot express for the loopback services: the local
-/// Redis has no password, and the chart's external mode always sends one (it
-/// generates a password when `external.password` is empty).
-fn local_env(name: &str) -> Vec<(String, String)> {
+/// The Secret an operator would create for the loopback Redis, which has no
+/// password; the Redis apps name it in `existingSecret` (chart values cannot give
+/// an empty password: the chart generates one then).
+const LOCAL_REDIS_SECRET: &str = "images-check-local-redis";
+
+/// Objects that exist before the release in a cluster (an operator's Secret), added
+/// to the render so that the container's references resolve as a kubelet's would.
+fn operator_objects(name: &str) -> Vec<Value> {
     match name {
-        "redis-cache" | "checkout" => vec![("APP__REDIS__PASSWORD".to_owned(), String::new())],
+        "redis-cache" | "checkout" => vec![json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": LOCAL_REDIS_SECRET},
+            "stringData": {"password": ""},
+        })],
         _ => Vec::new(),
     }
 }
@@ -167,13 +178,12 @@ pub(super) fn run_app(name: &str, image: &str, work: &Path, row: &mut Row) -> Re
     let _database = (name == "sql-application")
         .then(|| Database::create(&database))
         .transpose()?;
-    let docs = render(name, &local_values(name, &database)?)?;
+    let mut docs = render(name, &local_values(name, &database)?)?;
+    docs.extend(operator_objects(name));
     let spec = pod::deployment_container(&docs, name)?;
     let port = free_port()?;
-    // Departures from the chart: the port, since the host network is shared, and
-    // what the loopback services need beyond the chart's values.
-    let mut overrides = vec![("APP__SERVER__PORT".to_owned(), port.to_string())];
-    overrides.extend(local_env(name));
+    // The one departure from the chart: the port, since the host network is shared.
+    let overrides = vec![("APP__SERVER__PORT".to_owned(), port.to_string())];
     let started = Instant::now();
     let running = Started::start(name, image, &spec, work, &overrides)?;
     let base = format!("http://127.0.0.1:{port}");
@@ -287,5 +297,41 @@ mod tests {
             local_values(app.name, "db").unwrap();
         }
         assert!(local_values("checkout-v2", "db").is_err());
+    }
+
+    /// Both Redis apps' renders resolve their password to the operator's empty
+    /// one; without that Secret the render leaves their reference dangling (the
+    /// failure checkout's first image check met).
+    #[test]
+    fn the_redis_apps_password_comes_from_the_operators_secret() {
+        // A copy: `helm dependency build` writes into the chart.
+        let dir = paths::target().join("images-check-render");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        for chart in ["obi-examples-lib", "redis-cache", "checkout"] {
+            let status = std::process::Command::new("cp")
+                .arg("-r")
+                .arg(paths::root().join("charts").join(chart))
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let _ = fs::remove_dir_all(dir.join(chart).join("charts"));
+            let _ = fs::remove_file(dir.join(chart).join("Chart.lock"));
+        }
+        for name in ["redis-cache", "checkout"] {
+            let values = local_values(name, "db").unwrap();
+            let mut docs = super::super::container::render_dir(&dir.join(name), &values).unwrap();
+            let err = pod::deployment_container(&docs, name).unwrap_err();
+            assert!(
+                format!("{err:#}").contains(LOCAL_REDIS_SECRET),
+                "{name}: {err:#}"
+            );
+            docs.extend(operator_objects(name));
+            let spec = pod::deployment_container(&docs, name).unwrap();
+            let password = spec.env.iter().find(|(k, _)| k == "APP__REDIS__PASSWORD");
+            assert_eq!(password.map(|(_, v)| v.as_str()), Some(""), "{name}");
+        }
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -18,14 +18,20 @@ const RELEASE: &str = "images-check";
 
 /// Renders `chart` as the check installs it and returns its documents.
 pub(super) fn render(chart: &str, values: &[String]) -> Result<Vec<Value>> {
-    let dir = paths::root().join("charts").join(chart);
+    render_dir(&paths::root().join("charts").join(chart), values)
+}
+
+/// [`render`] of the chart in `dir` (its `file://` dependencies beside it).
+pub(super) fn render_dir(dir: &Path, values: &[String]) -> Result<Vec<Value>> {
     cmd::output(
         cmd::new("helm")
-            .args(["dependency", "build", "--skip-refresh"])
-            .arg(&dir),
+            // `update`, as the chart gate does: a lock file left by an older
+            // Chart.yaml (both are ignored) is rewritten, not refused.
+            .args(["dependency", "update", "--skip-refresh"])
+            .arg(dir),
     )?;
     let mut command = cmd::new("helm");
-    command.args(["template", RELEASE]).arg(&dir).args([
+    command.args(["template", RELEASE]).arg(dir).args([
         "--namespace",
         RELEASE,
         "--set",

@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 
 use super::container::{Started, free_port, render};
 use super::{Row, tail};
-use crate::http::send_json;
 use crate::images::{TELEMETRY_CHECK, pod, podman};
 use crate::{bench, cmd};
 
@@ -166,7 +165,9 @@ impl Backend {
             })?;
         let mut backend = Self { url, child };
         let started = Instant::now();
-        while send_json("GET", &backend.url, ready, &[], None, 200).is_err() {
+        // Prometheus' `/-/ready` answers plain text: only the status counts.
+        let probe = format!("{}{ready}", backend.url);
+        while !crate::http::ok(&probe, Duration::from_secs(2)) {
             if let Some(status) = backend.child.try_wait()? {
                 bail!(
                     "{:?} exited with {status}; see {}",
@@ -191,5 +192,31 @@ impl Drop for Backend {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both backends come up and count as ready. Prometheus' readiness page is
+    /// plain text; a probe that wanted JSON waited out its 60 s on a Prometheus
+    /// that was ready all along (telemetry-check's first image check).
+    #[test]
+    fn the_empty_backends_start_and_count_as_ready() {
+        let dir = crate::paths::target().join("images-check-backends");
+        let _ = fs::remove_dir_all(&dir);
+        let prometheus = Backend::prometheus(&dir.join("prometheus")).unwrap();
+        let jaeger = Backend::jaeger(&dir.join("jaeger")).unwrap();
+        assert!(crate::http::ok(
+            &format!("{}/api/v1/status/buildinfo", prometheus.url),
+            Duration::from_secs(5)
+        ));
+        assert!(crate::http::ok(
+            &format!("{}/api/services", jaeger.url),
+            Duration::from_secs(5)
+        ));
+        drop((prometheus, jaeger));
+        let _ = fs::remove_dir_all(&dir);
     }
 }
