@@ -40,22 +40,53 @@ pub enum Profile {
     Release,
 }
 
-/// `cargo build` of the given apps in `profile`.
+/// `cargo build` of the given apps in `profile` (release: [`build_release`]).
 pub fn build(apps: &[&App], profile: Profile) -> Result<()> {
+    if profile == Profile::Release {
+        return build_release(apps);
+    }
     let mut command = ci::cargo();
     command.args(["build", "--locked"]);
-    if profile == Profile::Release {
-        command.arg("--release");
-    }
     for app in apps {
         command.args(["-p", app.name]);
     }
     crate::cmd::run(&mut command)
 }
 
-/// `cargo build --release` of the given apps.
+/// `cargo build --release` of the given apps' binaries, as the Dockerfile builds
+/// an image's: every package under `apps/` selected, so that Cargo resolves the
+/// dependencies' features over all of them, and `--bin` picking the binaries. What
+/// `demo` and `bench` measure is then the binary an image ships, and one build serves
+/// every bench (a selection per bench would compile some dependencies again, each
+/// time with other features).
 pub fn build_release(apps: &[&App]) -> Result<()> {
-    build(apps, Profile::Release)
+    let mut command = ci::cargo();
+    command.args(release_args(&image_selection()?, apps));
+    crate::cmd::run(&mut command)
+}
+
+/// The packages the Dockerfile selects: every directory under `apps/` (`ls apps`).
+fn image_selection() -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(paths::root().join("apps"))? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn release_args(selection: &[String], apps: &[&App]) -> Vec<String> {
+    let mut args: Vec<String> = ["build", "--locked", "--release"].map(String::from).into();
+    for package in selection {
+        args.extend(["--package".to_owned(), package.clone()]);
+    }
+    for app in apps {
+        args.extend(["--bin".to_owned(), app.name.to_owned()]);
+    }
+    args
 }
 
 fn binary(app: &App, profile: Profile) -> PathBuf {
@@ -243,6 +274,28 @@ impl AppProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The release build selects what the image build selects (`ls apps` in the
+    /// Dockerfile's planner, then `--bin`), so a bench measures the shipped binary.
+    #[test]
+    fn the_release_build_selects_the_images_packages() {
+        let dockerfile = std::fs::read_to_string(paths::root().join("Dockerfile")).unwrap();
+        assert!(
+            dockerfile.contains("ls apps > apps.txt"),
+            "the Dockerfile selects its packages otherwise now: make image_selection follow"
+        );
+        let selection = image_selection().unwrap();
+        for app in crate::apps::existing() {
+            assert!(selection.iter().any(|p| p == app.name), "{}", app.name);
+        }
+        assert!(selection.iter().any(|p| p == "telemetry-check"));
+        let sql = App::named("sql-application").unwrap();
+        let args = release_args(&selection, &[sql]).join(" ");
+        assert!(args.starts_with("build --locked --release --package "), "{args}");
+        assert!(args.contains("--package telemetry-check"), "{args}");
+        assert!(args.ends_with("--bin sql-application"), "{args}");
+        assert_eq!(args.matches("--bin").count(), 1, "{args}");
+    }
 
     #[test]
     fn a_port_someone_listens_on_is_refused_naming_the_holder() {
