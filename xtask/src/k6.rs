@@ -47,12 +47,8 @@ impl Run {
         if let Some(dir) = self.summary.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut command = cmd::new("k6");
+        let mut command = run_command();
         command
-            .arg("run")
-            .arg("--quiet")
-            .arg("--no-color")
-            .args(["--summary-trend-stats", TREND_STATS])
             .arg("--summary-export")
             .arg(&self.summary);
         for (key, value) in &self.env {
@@ -71,6 +67,18 @@ impl Run {
         summary.thresholds_ok &= status.success();
         Ok(summary)
     }
+}
+
+/// `k6 run` with what every run here shares: quiet, no colours, the trend statistics
+/// the summaries are read with, and no REST API server (nothing uses it, and k6
+/// processes side by side in `bench all` and the demo each warned that
+/// 127.0.0.1:6565 was taken).
+pub fn run_command() -> std::process::Command {
+    let mut command = cmd::new("k6");
+    command
+        .args(["run", "--quiet", "--no-color", "--address", ""])
+        .args(["--summary-trend-stats", TREND_STATS]);
+    command
 }
 
 /// The gate's k6 step: type-checks every script against `@types/k6`, then runs the
@@ -191,6 +199,15 @@ mod tests {
             "http_req_failed": {"passes": 30, "fails": 2970, "value": 0.01},
             "iterations": {"count": 1500, "rate": 500.0},
         }})
+    }
+
+    /// Two k6 at once must not both want the REST API's port.
+    #[test]
+    fn a_run_starts_no_rest_api_server() {
+        let command = run_command();
+        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+        let at = args.iter().position(|a| a == "--address").expect("--address");
+        assert_eq!(args[at + 1], "");
     }
 
     #[test]

@@ -166,12 +166,42 @@ export function waitForReady() {
   fail(`${url} not ready within ${__ENV.READY_TIMEOUT || '5m'}: last ${last}`);
 }
 
-/** Checks a response status, tagging the check with the request name. */
+/** Unexpected answers each VU has printed so far (see checkStatus). */
+let unexpectedPrinted = 0;
+const UNEXPECTED_PRINT_LIMIT = 3;
+
+/**
+ * Checks a response status, tagging the check with the request name. The first few
+ * unexpected answers of each VU are printed (status, transport error, problem type
+ * and detail), so that a failed check in a summary can be traced to what came back.
+ */
 export function checkStatus(res, expected, name) {
   const wanted = Array.isArray(expected) ? expected : [expected];
-  return check(res, {
-    [`${name || 'request'} status is ${wanted.join(' or ')}`]: (r) => wanted.includes(r.status),
-  });
+  const label = `${name || 'request'} status is ${wanted.join(' or ')}`;
+  const ok = check(res, { [label]: (r) => wanted.includes(r.status) });
+  if (!ok && unexpectedPrinted < UNEXPECTED_PRINT_LIMIT) {
+    unexpectedPrinted += 1;
+    console.warn(`${label}: got ${describeAnswer(res)}`);
+  }
+  return ok;
+}
+
+/** A short account of an answer: status, transport error, and problem type and detail. */
+export function describeAnswer(res) {
+  let text = `${res.status}`;
+  if (res.error) {
+    text += ` (${res.error})`;
+  }
+  const type = String(res.headers['Content-Type'] || '');
+  if (type.startsWith('application/problem+json')) {
+    try {
+      const problem = JSON.parse(String(res.body));
+      text += ` ${problem.type || ''}: ${String(problem.detail || problem.title || '').slice(0, 200)}`;
+    } catch (_) {
+      // An unparsable problem body: the status says enough.
+    }
+  }
+  return text;
 }
 
 /**

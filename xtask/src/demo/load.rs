@@ -18,7 +18,7 @@ use super::profile::LoadProfile;
 use super::stream::{self, Window};
 use super::table::{Row, State};
 use crate::apps::App;
-use crate::{cmd, k6};
+use crate::k6;
 
 /// Runs after which a failing k6 is given up (a broken script would loop).
 const MAX_FAILURES: u32 = 3;
@@ -36,10 +36,8 @@ fn k6_command(
         .append(true)
         .open(log)
         .with_context(|| format!("cannot open {}", log.display()))?;
-    let mut command = cmd::new("k6");
+    let mut command = k6::run_command();
     command
-        .args(["run", "--quiet", "--no-color"])
-        .args(["--summary-trend-stats", k6::TREND_STATS])
         .arg("--summary-export")
         .arg(summary)
         .arg("-e")
