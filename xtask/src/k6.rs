@@ -48,9 +48,7 @@ impl Run {
             std::fs::create_dir_all(dir)?;
         }
         let mut command = run_command();
-        command
-            .arg("--summary-export")
-            .arg(&self.summary);
+        command.arg("--summary-export").arg(&self.summary);
         for (key, value) in &self.env {
             command.arg("-e").arg(format!("{key}={value}"));
         }
@@ -206,7 +204,10 @@ mod tests {
     fn a_run_starts_no_rest_api_server() {
         let command = run_command();
         let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
-        let at = args.iter().position(|a| a == "--address").expect("--address");
+        let at = args
+            .iter()
+            .position(|a| a == "--address")
+            .expect("--address");
         assert_eq!(args[at + 1], "");
     }
 

@@ -291,7 +291,10 @@ mod tests {
         assert!(selection.iter().any(|p| p == "telemetry-check"));
         let sql = App::named("sql-application").unwrap();
         let args = release_args(&selection, &[sql]).join(" ");
-        assert!(args.starts_with("build --locked --release --package "), "{args}");
+        assert!(
+            args.starts_with("build --locked --release --package "),
+            "{args}"
+        );
         assert!(args.contains("--package telemetry-check"), "{args}");
         assert!(args.ends_with("--bin sql-application"), "{args}");
         assert_eq!(args.matches("--bin").count(), 1, "{args}");
