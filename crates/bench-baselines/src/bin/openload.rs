@@ -8,7 +8,7 @@
 //!   when it could be sent (wrk2's correction of coordinated omission): a server
 //!   that stalls shows its stall in every request that waited behind it. A pacer
 //!   thread per runtime thread releases the requests as they fall due, to within
-//!   [`PACER_TICK`], and the next free caller sends each one. (tokio's timers tick
+//!   [`pacer::PACER_TICK`], and the next free caller sends each one. (tokio's timers tick
 //!   once a millisecond and wake late by up to two: a schedule kept with them added
 //!   1.5–2 ms to every latency at rates the server handled in 0.2 ms.)
 //!
@@ -32,6 +32,14 @@ use hyper::Request;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
+
+// Beside the binary's root, not targets of their own (`src/bin/openload/` has no main.rs).
+#[path = "openload/pacer.rs"]
+mod pacer;
+#[path = "openload/report.rs"]
+mod report;
+use pacer::{Due, pace};
+use report::report;
 
 /// What to send, and how hard.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,60 +158,6 @@ fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("bad hex `{hex}`")))
         .collect()
-}
-
-/// How finely the pacer releases due requests: it sleeps (a high-resolution timer)
-/// until the next one is due, but never less than this, and releases every request
-/// due by then at once.
-const PACER_TICK: Duration = Duration::from_micros(50);
-
-/// The open schedule of runtime thread `thread` of `threads`: request `i` of the
-/// whole run is due at `i / rate` seconds, and belongs to thread `i mod threads`.
-/// Yields `(i, due)` in order, up to `duration`.
-fn schedule(
-    thread: usize,
-    threads: usize,
-    rate: f64,
-    duration: Duration,
-) -> impl Iterator<Item = (u64, Duration)> {
-    (thread as u64..)
-        .step_by(threads)
-        .map(move |i| (i, Duration::from_secs_f64(i as f64 / rate)))
-        .take_while(move |(_, due)| *due < duration)
-}
-
-/// A request due at an instant, released by the pacer.
-type Due = (u64, Instant);
-
-/// Releases `thread`'s share of the open schedule into `sender` as each request falls
-/// due (an OS thread: `std::thread::sleep` is a high-resolution timer). Dropping the
-/// sender at the end tells the callers there is nothing more.
-fn pace(
-    thread: usize,
-    threads: usize,
-    rate: f64,
-    duration: Duration,
-    start: Instant,
-    sender: tokio::sync::mpsc::UnboundedSender<Due>,
-) {
-    let mut due = schedule(thread, threads, rate, duration).peekable();
-    while let Some(&(_, next)) = due.peek() {
-        let next = start + next;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep((next - now).max(PACER_TICK));
-        }
-        let now = Instant::now();
-        while let Some(&(i, at)) = due.peek() {
-            if start + at > now {
-                break;
-            }
-            if sender.send((i, start + at)).is_err() {
-                return;
-            }
-            due.next();
-        }
-    }
 }
 
 /// A connection's sender, either protocol.
@@ -346,62 +300,6 @@ async fn caller(options: std::rc::Rc<Options>, sender: Sender, mut work: Work) -
     tally
 }
 
-/// The `q` quantile of sorted values, in milliseconds (nearest rank).
-fn quantile_ms(sorted: &[u32], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    f64::from(sorted[rank - 1]) / 1000.0
-}
-
-fn json_string(text: &str) -> String {
-    let escaped: String = text
-        .chars()
-        .flat_map(|c| match c {
-            '"' => vec!['\\', '"'],
-            '\\' => vec!['\\', '\\'],
-            c if c.is_control() => vec![' '],
-            c => vec![c],
-        })
-        .collect();
-    format!("\"{escaped}\"")
-}
-
-fn report(options: &Options, tallies: Vec<Tally>, elapsed: Duration) -> String {
-    let mut latencies: Vec<u32> = Vec::new();
-    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-    let mut ok = 0;
-    for tally in tallies {
-        latencies.extend(tally.latencies_us);
-        ok += tally.ok;
-        for (why, n) in tally.outcomes {
-            *outcomes.entry(why).or_default() += n;
-        }
-    }
-    latencies.sort_unstable();
-    let requests = latencies.len() as u64;
-    let errors: Vec<String> = outcomes
-        .iter()
-        .map(|(why, n)| format!("{}: {n}", json_string(why)))
-        .collect();
-    format!(
-        "{{\"model\": \"{}\", \"intended_rate\": {}, \"requests\": {requests}, \"ok\": {ok}, \
-         \"errors\": {}, \"error_kinds\": {{{}}}, \"seconds\": {:.3}, \"rate\": {:.1}, \
-         \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"max_ms\": {:.3}}}",
-        if options.rate > 0.0 { "open" } else { "closed" },
-        options.rate,
-        requests - ok,
-        errors.join(", "),
-        elapsed.as_secs_f64(),
-        requests as f64 / elapsed.as_secs_f64(),
-        quantile_ms(&latencies, 0.50),
-        quantile_ms(&latencies, 0.90),
-        quantile_ms(&latencies, 0.99),
-        quantile_ms(&latencies, 1.0),
-    )
-}
-
 /// Runs the callers of one thread (a share of `--concurrency`) to the end; in the open
 /// model they take the requests `due` releases.
 async fn run_share(
@@ -501,41 +399,6 @@ mod tests {
     }
 
     #[test]
-    fn the_open_schedule_shares_the_requests_between_threads_at_the_rate() {
-        // 1000/s for 10 ms on 3 threads: requests 0..10, every millisecond.
-        let all: Vec<Vec<(u64, Duration)>> = (0..3)
-            .map(|t| schedule(t, 3, 1000.0, Duration::from_millis(10)).collect())
-            .collect();
-        assert_eq!(
-            all[1],
-            [1, 4, 7].map(|i| (i, Duration::from_millis(i))).to_vec()
-        );
-        let mut merged: Vec<u64> = all.iter().flatten().map(|(i, _)| *i).collect();
-        merged.sort_unstable();
-        assert_eq!(merged, (0..10).collect::<Vec<_>>());
-    }
-
-    /// The pacer releases every request of its share once, in order, never before it
-    /// is due. (How late it releases is the bench's to measure: see `openload`'s p50
-    /// at a low rate.)
-    #[test]
-    fn the_pacer_releases_each_request_once_when_it_falls_due() {
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-        let start = Instant::now() + Duration::from_millis(5);
-        let pacer = std::thread::spawn(move || {
-            pace(1, 2, 2000.0, Duration::from_millis(50), start, sender);
-        });
-        let mut seen = Vec::new();
-        while let Some((i, due)) = receiver.blocking_recv() {
-            assert_eq!(due, start + Duration::from_secs_f64(i as f64 / 2000.0));
-            assert!(Instant::now() >= due, "request {i} released early");
-            seen.push(i);
-        }
-        pacer.join().unwrap();
-        assert_eq!(seen, (1..100).step_by(2).collect::<Vec<_>>());
-    }
-
-    #[test]
     fn http_gets_one_connection_per_caller_and_grpc_shares_them() {
         let http = parse(&args(
             "--url http://127.0.0.1:8081 --paths /a,/b --concurrency 8 --connections 2",
@@ -559,29 +422,5 @@ mod tests {
                 .unwrap_err()
                 .contains("--fast")
         );
-    }
-
-    #[test]
-    fn the_report_counts_errors_by_kind_and_reads_percentiles() {
-        let options = parse(&args("--url http://h:1 --paths / --rate 100")).unwrap();
-        let failed = Tally {
-            latencies_us: vec![5000],
-            outcomes: BTreeMap::from([("grpc 14".to_owned(), 1)]),
-            ok: 0,
-        };
-        let good = Tally {
-            latencies_us: (1..=99).map(|ms| ms * 1000).collect(),
-            ok: 99,
-            ..Tally::default()
-        };
-        let text = report(&options, vec![good, failed], Duration::from_secs(1));
-        assert!(text.contains("\"model\": \"open\""), "{text}");
-        assert!(
-            text.contains("\"requests\": 100, \"ok\": 99, \"errors\": 1"),
-            "{text}"
-        );
-        assert!(text.contains("\"error_kinds\": {\"grpc 14\": 1}"), "{text}");
-        assert!(text.contains("\"p99_ms\": 98.000"), "{text}");
-        assert!(text.contains("\"max_ms\": 99.000"), "{text}");
     }
 }
