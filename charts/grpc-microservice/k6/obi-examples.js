@@ -171,14 +171,15 @@ let unexpectedPrinted = 0;
 const UNEXPECTED_PRINT_LIMIT = 3;
 
 /**
- * Checks a response status, tagging the check with the request name. The first few
+ * Checks a response status, naming the check after the request (and tagging it with
+ * `tags`, e.g. `{ kind: 'read' }`, when given). The first few
  * unexpected answers of each VU are printed (status, transport error, problem type
  * and detail), so that a failed check in a summary can be traced to what came back.
  */
-export function checkStatus(res, expected, name) {
+export function checkStatus(res, expected, name, tags) {
   const wanted = Array.isArray(expected) ? expected : [expected];
   const label = `${name || 'request'} status is ${wanted.join(' or ')}`;
-  const ok = check(res, { [label]: (r) => wanted.includes(r.status) });
+  const ok = check(res, { [label]: (r) => wanted.includes(r.status) }, tags);
   if (!ok && unexpectedPrinted < UNEXPECTED_PRINT_LIMIT) {
     unexpectedPrinted += 1;
     console.warn(`${label}: got ${describeAnswer(res)}`);

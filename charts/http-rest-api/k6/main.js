@@ -159,7 +159,7 @@ function getProduct(data, bearer) {
     // Seeded products may have been deleted by another VU's delete.
     responseCallback: expecting(404),
   });
-  check(res, { 'get product is 200 or 404': (r) => r.status === 200 || r.status === 404 }, { kind: 'read' });
+  checkStatus(res, [200, 404], 'get product', { kind: 'read' });
   if (res.status === 200) {
     productsViewed.add(1);
   }
@@ -177,7 +177,7 @@ function listProducts(bearer) {
     headers: auth(bearer),
     tags: { name: 'listProducts' },
   });
-  check(res, { 'list is 200': (r) => r.status === 200 }, { kind: 'read' });
+  checkStatus(res, 200, 'list', { kind: 'read' });
   if (res.status !== 200) {
     return;
   }
