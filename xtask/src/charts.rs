@@ -50,6 +50,22 @@ mod scenarios;
 mod schema;
 mod toolchain;
 mod unittest;
+
+/// Copies `charts/<name>` into `to` without what `helm dependency` built in it (its
+/// `charts/` and `Chart.lock`, both ignored), for tests that build or mutate a chart.
+#[cfg(test)]
+pub(crate) fn copy_chart(name: &str, to: &std::path::Path) {
+    let from = paths::root().join("charts").join(name);
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(to.join(name).join("charts"));
+    let _ = std::fs::remove_file(to.join(name).join("Chart.lock"));
+}
 pub mod versions;
 
 use std::time::Instant;

@@ -54,34 +54,21 @@ pub fn build(apps: &[&App], profile: Profile) -> Result<()> {
 }
 
 /// `cargo build --release` of the given apps' binaries, as the Dockerfile builds
-/// an image's: every package under `apps/` selected, so that Cargo resolves the
-/// dependencies' features over all of them, and `--bin` picking the binaries. What
-/// `demo` and `bench` measure is then the binary an image ships, and one build serves
-/// every bench (a selection per bench would compile some dependencies again, each
-/// time with other features).
+/// an image's: every image's package selected (`images::names()`; `ls apps` in the
+/// Dockerfile), so that Cargo resolves the dependencies' features over all of them,
+/// and `--bin` picking the binaries. What `demo` and `bench` measure is then the
+/// binary an image ships, and one build serves every bench (a selection per bench
+/// would compile some dependencies again, each time with other features).
 pub fn build_release(apps: &[&App]) -> Result<()> {
     let mut command = ci::cargo();
-    command.args(release_args(&image_selection()?, apps));
+    command.args(release_args(&crate::images::names(), apps));
     crate::cmd::run(&mut command)
 }
 
-/// The packages the Dockerfile selects: every directory under `apps/` (`ls apps`).
-fn image_selection() -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(paths::root().join("apps"))? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
-fn release_args(selection: &[String], apps: &[&App]) -> Vec<String> {
+fn release_args(selection: &[&str], apps: &[&App]) -> Vec<String> {
     let mut args: Vec<String> = ["build", "--locked", "--release"].map(String::from).into();
     for package in selection {
-        args.extend(["--package".to_owned(), package.clone()]);
+        args.extend(["--package".to_owned(), (*package).to_owned()]);
     }
     for app in apps {
         args.extend(["--bin".to_owned(), app.name.to_owned()]);
@@ -284,11 +271,20 @@ mod tests {
             dockerfile.contains("ls apps > apps.txt"),
             "the Dockerfile selects its packages otherwise now: make image_selection follow"
         );
-        let selection = image_selection().unwrap();
-        for app in crate::apps::existing() {
-            assert!(selection.iter().any(|p| p == app.name), "{}", app.name);
+        // `ls apps` in the Dockerfile is the images' list: every directory there.
+        let selection = crate::images::names();
+        for entry in std::fs::read_dir(paths::root().join("apps")).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                !entry.file_type().unwrap().is_dir() || selection.contains(&name.as_str()),
+                "apps/{name} is not an image: the bench's release build would select fewer packages than the Dockerfile"
+            );
         }
-        assert!(selection.iter().any(|p| p == "telemetry-check"));
+        for app in crate::apps::existing() {
+            assert!(selection.contains(&app.name), "{}", app.name);
+        }
+        assert!(selection.contains(&"telemetry-check"));
         let sql = App::named("sql-application").unwrap();
         let args = release_args(&selection, &[sql]).join(" ");
         assert!(

@@ -54,20 +54,8 @@ pub fn run(charts: &[Chart]) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::copy_chart;
     use crate::paths;
-
-    /// Copies `charts/<name>` (without built dependencies) into `to`.
-    fn copy_chart(name: &str, to: &Path) {
-        let from = paths::root().join("charts").join(name);
-        let status = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(&from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let _ = std::fs::remove_dir_all(to.join(name).join("charts"));
-    }
 
     #[test]
     fn a_suite_fails_when_the_chart_stops_doing_what_it_says() {

@@ -309,15 +309,7 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         for chart in ["obi-examples-lib", "redis-cache", "checkout"] {
-            let status = std::process::Command::new("cp")
-                .arg("-r")
-                .arg(paths::root().join("charts").join(chart))
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            let _ = fs::remove_dir_all(dir.join(chart).join("charts"));
-            let _ = fs::remove_file(dir.join(chart).join("Chart.lock"));
+            crate::charts::copy_chart(chart, &dir);
         }
         for name in ["redis-cache", "checkout"] {
             let values = local_values(name, "db").unwrap();
