@@ -212,7 +212,7 @@ pub async fn start_prometheus(openmetrics: &str) -> Running {
 /// port. Returns the process and its OTLP/HTTP port.
 pub async fn start_jaeger() -> (Running, u16) {
     for attempt in 1..=ATTEMPTS {
-        match try_start_jaeger().await {
+        match try_start_jaeger(JaegerPorts::free()).await {
             Ok(started) => return started,
             Err((running, _)) if attempt < ATTEMPTS && lost_its_port(&running) => {}
             Err((_, err)) => panic!("{err}"),
@@ -221,9 +221,40 @@ pub async fn start_jaeger() -> (Running, u16) {
     unreachable!("the last attempt returns or panics")
 }
 
-async fn try_start_jaeger() -> Result<(Running, u16), (Running, String)> {
+/// Jaeger's five listeners.
+#[derive(Clone, Copy, Debug)]
+struct JaegerPorts {
+    query: u16,
+    query_grpc: u16,
+    otlp_grpc: u16,
+    otlp_http: u16,
+    health: u16,
+}
+
+impl JaegerPorts {
+    fn free() -> Self {
+        let [query, query_grpc, otlp_grpc, otlp_http, health] = [(); 5].map(|()| free_port());
+        Self {
+            query,
+            query_grpc,
+            otlp_grpc,
+            otlp_http,
+            health,
+        }
+    }
+}
+
+/// One start of Jaeger; `Err` with the process when it exited or never opened
+/// a listener (a lost port is then in its log, and the caller starts again).
+async fn try_start_jaeger(ports: JaegerPorts) -> Result<(Running, u16), (Running, String)> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let [query, query_grpc, otlp_grpc, otlp_http, health] = [(); 5].map(|()| free_port());
+    let JaegerPorts {
+        query,
+        query_grpc,
+        otlp_grpc,
+        otlp_http,
+        health,
+    } = ports;
     let config = format!(
         "\
 service:
@@ -278,16 +309,63 @@ exporters:
     if let Err(err) = wait_ready(&mut running, &ready).await {
         return Err((running, err));
     }
-    // The OTLP receiver may start a moment after the query API.
-    let otlp = format!("127.0.0.1:{otlp_http}");
+    // The OTLP receiver may start a moment after the query API, or fail to
+    // bind its port after the query API is up (Jaeger then exits, up to 10 s
+    // later while it flushes its own traces).
+    match wait_listening(&mut running, otlp_http).await {
+        Ok(()) => Ok((running, otlp_http)),
+        Err(err) => Err((running, err)),
+    }
+}
+
+/// Waits until `port` accepts connections; `Err` with the process log once the
+/// process exits or 30 s pass, so a lost port can be retried.
+async fn wait_listening(process: &mut Running, port: u16) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(&otlp).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "jaeger's OTLP receiver never listened:\n{}",
-            running.log()
-        );
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        let exited = matches!(process.child.try_wait(), Ok(Some(_)));
+        if exited || Instant::now() >= deadline {
+            return Err(format!(
+                "{} never listened on {port}:\n{}",
+                process.name,
+                process.log()
+            ));
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok((running, otlp_http))
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_jaeger_that_loses_its_otlp_port_is_started_again() {
+    let ports = JaegerPorts::free();
+    let _taken = TcpListener::bind(("127.0.0.1", ports.otlp_http)).expect("hold the OTLP port");
+    let (running, err) = try_start_jaeger(ports)
+        .await
+        .expect_err("jaeger cannot listen on a held port");
+    assert!(lost_its_port(&running), "{err}");
+    let (_jaeger, otlp) = start_jaeger().await;
+    assert_ne!(otlp, ports.otlp_http);
+}
+
+#[tokio::test]
+async fn a_process_that_exits_before_it_listens_is_an_error_to_retry_not_a_panic() {
+    // The gate once failed here: Jaeger's query API answered, its OTLP port had
+    // been taken meanwhile, and the wait for that port panicked instead of
+    // handing the lost port to `start_jaeger`'s retry. Whether Jaeger exits
+    // before or after its query API answers depends on timing, so this drives
+    // the wait with a process that logs the bind error and exits.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = "echo 'listen tcp 127.0.0.1:1: bind: address already in use'; sleep 0.3";
+    let args = ["-c".to_owned(), script.to_owned()];
+    let mut process = spawn("jaeger", Path::new("/bin/sh"), &args, dir, 0);
+    let started = Instant::now();
+    let err = wait_listening(&mut process, free_port())
+        .await
+        .expect_err("nothing listens");
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    assert!(lost_its_port(&process), "{err}");
 }
