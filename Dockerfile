@@ -114,6 +114,10 @@ LABEL org.opencontainers.image.source="$SOURCE" \
 # filesystem read-only).
 COPY --from=build /out/${APP} /app/${APP}
 USER 65532:65532
+# mimalloc (every app's allocator) commits memory as it is used rather than each
+# arena in full: half the idle RSS at the same throughput (docs/performance.md).
+# Apps started by `cargo xtask` get the same (ALLOCATOR_ENV in xtask/src/process.rs).
+ENV MIMALLOC_ARENA_EAGER_COMMIT=0
 
 # --- one final stage per binary ---------------------------------------------------
 # The binary keeps its own name (/app/<name>) because that name is what OBI sees:

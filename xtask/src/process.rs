@@ -31,6 +31,14 @@ fn port_free(app: &str, port: u16) -> Result<()> {
 /// The admin token of apps started here, which k6 sends in `x-fault-token`.
 pub const LOCAL_ADMIN_TOKEN: &str = "local-admin-token";
 
+/// The allocator's settings of every app image, set in the Dockerfile's runtime
+/// stage (a test keeps the two equal) and given to every app started here, so
+/// that `demo` and `bench` run a binary as its image does. mimalloc (service-kit's
+/// allocator) commits each arena it reserves in full by default on Linux, and then
+/// never returns what a burst touched: http-rest-api idled at 28 MiB RSS, against
+/// 16 MiB with commit on demand, at the same req/s (docs/performance.md).
+pub const ALLOCATOR_ENV: &[(&str, &str)] = &[("MIMALLOC_ARENA_EAGER_COMMIT", "0")];
+
 /// A cargo build profile, and where its binaries land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -157,8 +165,9 @@ impl AppProcess {
             command.process_group(0);
         }
         // Fault headers on, behind a known admin token, as the chart's k6 Job has them;
-        // `env` may override both.
+        // `env` may override both (and the allocator's settings).
         let child = command
+            .envs(ALLOCATOR_ENV.iter().copied())
             .env("APP__FAULTS__HEADERS", "true")
             .env("APP__ADMIN__TOKEN", LOCAL_ADMIN_TOKEN)
             .envs(env.iter().copied())
@@ -294,6 +303,34 @@ mod tests {
         assert!(args.contains("--package telemetry-check"), "{args}");
         assert!(args.ends_with("--bin sql-application"), "{args}");
         assert_eq!(args.matches("--bin").count(), 1, "{args}");
+    }
+
+    #[test]
+    fn apps_started_here_get_the_allocator_settings_of_their_image() {
+        let dockerfile = std::fs::read_to_string(paths::root().join("Dockerfile")).unwrap();
+        assert_eq!(runtime_env(&dockerfile), ALLOCATOR_ENV);
+        // The parse sees a setting removed from, or changed in, the runtime stage.
+        let changed = dockerfile.replace(
+            "MIMALLOC_ARENA_EAGER_COMMIT=0",
+            "MIMALLOC_ARENA_EAGER_COMMIT=2",
+        );
+        assert_ne!(runtime_env(&changed), ALLOCATOR_ENV);
+        let removed = dockerfile.replace("ENV MIMALLOC_", "# ENV MIMALLOC_");
+        assert!(runtime_env(&removed).is_empty());
+    }
+
+    /// The `ENV name=value` lines of the Dockerfile's runtime stage.
+    fn runtime_env(dockerfile: &str) -> Vec<(&str, &str)> {
+        let stage = dockerfile
+            .split_once("AS runtime\n")
+            .expect("a runtime stage")
+            .1;
+        let stage = stage.split("\nFROM ").next().unwrap_or_default();
+        stage
+            .lines()
+            .filter_map(|line| line.strip_prefix("ENV "))
+            .filter_map(|setting| setting.split_once('='))
+            .collect()
     }
 
     #[test]
