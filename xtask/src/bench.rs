@@ -69,6 +69,10 @@ pub struct Sample {
     pub p50_ms: f64,
     /// 99th percentile latency, milliseconds (NaN where the tool does not report it).
     pub p99_ms: f64,
+    /// CPU time the server process used per operation, microseconds, where the
+    /// workload knows that process (user + system, from /proc): unlike the rate, it
+    /// does not depend on how much of the shared cores the client took.
+    pub server_cpu_us: Option<f64>,
 }
 
 impl From<k6::Summary> for Sample {
@@ -77,6 +81,7 @@ impl From<k6::Summary> for Sample {
             rate: summary.rate,
             p50_ms: summary.p50_ms,
             p99_ms: summary.p99_ms,
+            server_cpu_us: None,
         }
     }
 }
@@ -450,6 +455,7 @@ mod tests {
                 rate: self.1,
                 p50_ms: 1.0,
                 p99_ms: 2.0,
+                server_cpu_us: None,
             })
         }
     }

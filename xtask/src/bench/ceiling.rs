@@ -52,6 +52,7 @@ impl Measure for AdditiveCeiling {
             rate: additive_ceiling(hello, join),
             p50_ms: f64::NAN,
             p99_ms: f64::NAN,
+            server_cpu_us: None,
         })
     }
 }

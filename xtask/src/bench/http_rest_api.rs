@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 use super::baseline_server::BaselineServer;
 use super::echo_peer::EchoPeer;
 use super::wrk::WrkWorkload;
-use super::{K6Workload, Measure, Plan, Sample, Settings};
+use super::{K6Workload, Measure, Plan, Sample, Settings, cpu};
 use crate::apps::{App, Protocol};
+use crate::services::ports;
 use crate::{http, paths};
 
 /// The app's rate limiter would cap each client at 50 req/s: the bench measures the
@@ -129,6 +130,13 @@ struct Server {
     paths: OnceCell<ReadPaths>,
 }
 
+/// Microseconds of CPU per operation, from the CPU seconds a server used during a
+/// run of `duration` at `rate` operations per second; `None` for an empty run.
+fn cpu_per_operation(cpu_seconds: f64, rate: f64, duration: Duration) -> Option<f64> {
+    let operations = rate * duration.as_secs_f64();
+    (operations >= 1.0).then(|| cpu_seconds * 1e6 / operations)
+}
+
 /// The paths each read workload cycles through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ReadPaths {
@@ -137,6 +145,24 @@ struct ReadPaths {
 }
 
 impl Server {
+    /// The process listening on the server's port (the app or the peer), whose CPU
+    /// time each read workload reads.
+    fn pid(&self) -> Result<u32> {
+        let port = self
+            .base_url
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .with_context(|| format!("no port in {}", self.base_url))?;
+        match ports::listener(port) {
+            ports::Listener::Taken(Some(owner)) => Ok(owner.pid),
+            _ => bail!(
+                "cannot tell which process of this machine serves {}",
+                self.base_url
+            ),
+        }
+    }
+
     fn paths(&self) -> Result<&ReadPaths> {
         if let Some(paths) = self.paths.get() {
             return Ok(paths);
@@ -265,13 +291,20 @@ impl Measure for ReadWorkload {
             Read::Mix => &paths.mix,
             Read::Get => &paths.get,
         };
-        WrkWorkload {
+        let pid = self.server.pid()?;
+        let before = cpu::process_seconds(pid);
+        let sample = WrkWorkload {
             name: self.name(),
             script: get_paths_script(),
             target_url: self.server.base_url.clone(),
             env: vec![("WRK_PATHS".into(), list.join(" "))],
         }
-        .measure(settings)
+        .measure(settings)?;
+        let used = cpu::process_seconds(pid) - before;
+        Ok(Sample {
+            server_cpu_us: cpu_per_operation(used, sample.rate, settings.duration),
+            ..sample
+        })
     }
 
     fn versus(&self) -> Option<String> {
@@ -282,6 +315,30 @@ impl Measure for ReadWorkload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_per_operation_divides_the_cpu_by_the_operations_of_the_run() {
+        // 3 CPU seconds over 10 s at 20,000 req/s: 15 µs per request.
+        let us = cpu_per_operation(3.0, 20_000.0, Duration::from_secs(10)).unwrap();
+        assert!((us - 15.0).abs() < 1e-9, "{us}");
+        assert_eq!(cpu_per_operation(3.0, 0.0, Duration::from_secs(10)), None);
+    }
+
+    #[test]
+    fn a_servers_pid_is_the_process_listening_on_its_port() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = Server {
+            label: "test",
+            base_url: format!("http://127.0.0.1:{port}"),
+            peer: None,
+            paths: OnceCell::new(),
+        };
+        assert_eq!(server.pid().unwrap(), std::process::id());
+        drop(listener);
+        let err = server.pid().unwrap_err().to_string();
+        assert!(err.contains("cannot tell which process"), "{err}");
+    }
 
     #[test]
     fn the_mix_is_seven_gets_and_three_pages_in_ten() {

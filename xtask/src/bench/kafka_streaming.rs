@@ -233,6 +233,7 @@ impl Measure for ConsumerDrain {
             rate: processed as f64 / elapsed,
             p50_ms: f64::NAN,
             p99_ms: f64::NAN,
+            server_cpu_us: None,
         })
     }
 }
@@ -347,6 +348,7 @@ fn parse_producer_performance(output: &str) -> Option<Sample> {
         rate,
         p50_ms: number_before("ms 50th")?,
         p99_ms: number_before("ms 99th")?,
+        server_cpu_us: None,
     })
 }
 

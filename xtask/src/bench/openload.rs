@@ -71,6 +71,7 @@ impl From<&Outcome> for Sample {
             rate: outcome.rate,
             p50_ms: outcome.p50_ms,
             p99_ms: outcome.p99_ms,
+            server_cpu_us: None,
         }
     }
 }

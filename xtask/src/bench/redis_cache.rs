@@ -116,6 +116,7 @@ fn parse_csv(output: &str) -> Option<Sample> {
         rate: field("rps")?,
         p50_ms: field("p50_latency_ms")?,
         p99_ms: field("p99_latency_ms")?,
+        server_cpu_us: None,
     })
 }
 

@@ -71,7 +71,8 @@ fn render_comparisons(out: &mut String, rounds: &[Rounds]) {
     }
     let _ = writeln!(
         out,
-        "\n| comparison (same rounds) | req/s ratio | p99 ratio |\n|---|---:|---:|"
+        "\n| comparison (same rounds) | req/s ratio | p99 ratio | server CPU per request |\n\
+         |---|---:|---:|---:|"
     );
     for (subject, other) in pairs {
         let per_round = |f: fn(&super::Sample) -> f64| {
@@ -85,13 +86,36 @@ fn render_comparisons(out: &mut String, rounds: &[Rounds]) {
         };
         let _ = writeln!(
             out,
-            "| {} / {} | {:.2}× | {:.2}× |",
+            "| {} / {} | {:.2}× | {:.2}× | {} |",
             subject.name,
             other.name,
             per_round(|s| s.rate),
-            per_round(|s| s.p99_ms)
+            per_round(|s| s.p99_ms),
+            cpu_comparison(subject, other)
         );
     }
+}
+
+/// How many times less CPU the subject's server used per request than the other's
+/// (the median over rounds), with the medians in µs; `—` unless every round of both
+/// knows its server's CPU. On two shared cores the rate ratio also measures how much
+/// CPU each server's client left it; this one does not.
+fn cpu_comparison(subject: &Rounds, other: &Rounds) -> String {
+    let cpu = |rounds: &Rounds| -> Option<Vec<f64>> {
+        rounds.samples.iter().map(|s| s.server_cpu_us).collect()
+    };
+    let (Some(ours), Some(theirs)) = (cpu(subject), cpu(other)) else {
+        return "—".into();
+    };
+    if ours.is_empty() || ours.len() != theirs.len() {
+        return "—".into();
+    }
+    let ratio = median(ours.iter().zip(&theirs).map(|(a, b)| b / a));
+    format!(
+        "{ratio:.2}× less ({:.1} vs {:.1} µs)",
+        median(ours.iter().copied()),
+        median(theirs.iter().copied())
+    )
 }
 
 /// Appends the report to `docs/performance.md`, or to the file `BENCH_REPORT` names
@@ -170,6 +194,7 @@ mod tests {
                 rate: self.rates.borrow_mut().remove(0),
                 p50_ms: 1.0,
                 p99_ms: 2.0,
+                server_cpu_us: None,
             })
         }
         fn versus(&self) -> Option<String> {
@@ -207,9 +232,32 @@ mod tests {
         };
         let report = measure_plan(&plan, &settings, std::process::id()).unwrap();
         assert!(
-            report.contains("| app mix / peer mix | 1.60× | 1.00× |"),
+            report.contains("| app mix / peer mix | 1.60× | 1.00× | — |"),
             "{report}"
         );
         assert!(!report.contains("nobody"), "{report}");
+    }
+
+    #[test]
+    fn the_cpu_comparison_is_the_median_of_the_rounds_ratios_and_needs_every_round() {
+        let rounds = |name: &str, cpu: &[Option<f64>]| Rounds {
+            name: name.into(),
+            samples: cpu
+                .iter()
+                .map(|&server_cpu_us| Sample {
+                    rate: 1.0,
+                    p50_ms: 1.0,
+                    p99_ms: 1.0,
+                    server_cpu_us,
+                })
+                .collect(),
+            versus: None,
+        };
+        // Round by round the peer used 1.5, 1.2 and 2.0 times our CPU: 1.50×.
+        let ours = rounds("ours", &[Some(20.0), Some(25.0), Some(10.0)]);
+        let peer = rounds("peer", &[Some(30.0), Some(30.0), Some(20.0)]);
+        assert_eq!(cpu_comparison(&ours, &peer), "1.50× less (20.0 vs 30.0 µs)");
+        let unknown = rounds("peer", &[Some(30.0), None, Some(20.0)]);
+        assert_eq!(cpu_comparison(&ours, &unknown), "—");
     }
 }

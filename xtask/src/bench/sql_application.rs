@@ -261,6 +261,7 @@ fn pgbench_sample(
         rate,
         p50_ms: median(latencies.iter().copied()),
         p99_ms: percentile(&latencies, 0.99),
+        server_cpu_us: None,
     })
 }
 

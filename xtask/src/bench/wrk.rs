@@ -146,6 +146,7 @@ fn parse(output: &str) -> Result<Report> {
             rate: rate.context("no `Requests/sec:` line")?,
             p50_ms: p50.context("no 50% line (was --latency passed?)")?,
             p99_ms: p99.context("no 99% line (was --latency passed?)")?,
+            server_cpu_us: None,
         },
         requests: requests.context("no `N requests in` line")?,
         bad_statuses,
