@@ -161,7 +161,7 @@ mod tests {
         let settings: Settings =
             service_kit::config::load_from(DEFAULTS, None, Vec::new()).unwrap();
         assert_eq!(settings.server.port, 8080);
-        assert_eq!(settings.auth.users.len(), 3);
+        assert_eq!(settings.auth.users.len(), 4);
         assert!(settings.faults.scenarios.contains_key("slow_endpoint"));
     }
 

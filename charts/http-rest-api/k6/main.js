@@ -94,8 +94,9 @@ function vuTokens() {
       reader: token('reader'),
       editor: token('editor'),
       admin: token('admin'),
-      // Every token is unique (its `jti`), so the greedy client has its own bucket.
-      greedy: token('reader'),
+      // The rate limiter keys by user: the greedy client is a user of its own, or
+      // its 429s would land on this VU's and every other VU's reads as `reader`.
+      greedy: token('crawler'),
     };
   }
   return tokens;

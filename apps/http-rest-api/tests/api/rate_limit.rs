@@ -69,6 +69,30 @@ async fn each_token_has_its_own_bucket_and_probes_are_never_limited() {
 }
 
 #[tokio::test]
+async fn a_users_tokens_share_one_bucket_and_another_user_has_their_own() {
+    // The k6 mix's greedy client relies on this: it runs as `crawler`, because as
+    // `reader` its burst of 429s would land on every other reader's requests.
+    let app = spawn_app_with(LIMITED).await;
+    let (first, second) = (app.token("reader").await, app.token("reader").await);
+    let crawler = app.token("crawler").await;
+    let get = |token: &str| {
+        app.client
+            .get(app.url("/api/v1/products"))
+            .bearer_auth(token)
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(get(&first).await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(
+        get(&second).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new token of the same user starts no new bucket"
+    );
+    assert_eq!(get(&crawler).await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_bucket_refills_with_time() {
     let app = spawn_app_with(LIMITED).await;
     for _ in 0..4 {
