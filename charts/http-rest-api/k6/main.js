@@ -190,7 +190,7 @@ function listProducts(bearer) {
       headers: auth(bearer),
       tags: { name: 'listProducts' },
     });
-    check(more, { 'next page is 200': (r) => r.status === 200 }, { kind: 'read' });
+    checkStatus(more, 200, 'next page', { kind: 'read' });
   }
 }
 
@@ -290,7 +290,7 @@ function downloadImage(id) {
     tags: { name: 'getProductImage' },
     responseCallback: expecting(404),
   });
-  check(res, { 'image download is 200 or 404': (r) => r.status === 200 || r.status === 404 }, { kind: 'read' });
+  checkStatus(res, [200, 404], 'image download', { kind: 'read' });
 }
 
 // --- the errors clients cause --------------------------------------------------
