@@ -21,7 +21,7 @@
 
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
-import { check } from 'k6';
+import { check, sleep } from 'k6';
 import { buildOptions, checkStatus, targetUrl, waitForReady, weighted } from './obi-examples.js';
 
 const ordersPlaced = new Counter('checkout_orders_placed');
@@ -49,7 +49,12 @@ function jsonAt(res, path) {
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const PASSWORD = __ENV.SESSION_PASSWORD || 'obi-examples';
 // SKUs the journey buys (grpc-microservice seeds SKU-00001 .. SKU-01000, 1000 each).
-const SKUS = 100;
+// Nothing restocks them but grpc-microservice's own mix, a few units at a time, so
+// the stock must outlast the longest profile: soak, 10 iterations/s for 2 h, of
+// which 80 % order 2 lines of 1.5 units on average, is 173k units. 400 SKUs hold
+// 400k; 100 (until 2026-12-03) ran dry after about 70 min and every checkout after
+// that was a 409 out-of-stock.
+const SKUS = 400;
 // The SKU out-of-stock carts ask the whole stock of.
 const SCARCE = 'SKU-01000';
 const CUSTOMERS = 20;
@@ -123,7 +128,11 @@ function seedOrders() {
   return { ids, customers };
 }
 
-/** The catalog entries of the SKUs (409 when one exists already). */
+/**
+ * The catalog entries of the SKUs (409 when one exists already). http-rest-api
+ * limits each user's requests (burst 100, then 50/s by default): past the burst a
+ * 429 says when to retry, and the seed waits that long, as a polite client does.
+ */
 function seedCatalog() {
   const login = http.post(
     `${CATALOG}/api/v1/auth/token`,
@@ -134,11 +143,18 @@ function seedCatalog() {
   const auth = Object.assign({ Authorization: `Bearer ${jsonAt(login, 'access_token')}` }, JSON_HEADERS);
   for (let n = 1; n <= SKUS; n++) {
     const body = { sku: sku(n), name: `Product ${n}`, description: 'A thing', category: 'kitchen', price_cents: 100 + n, stock: 1000 };
-    const res = http.post(`${CATALOG}/api/v1/products`, JSON.stringify(body), {
-      headers: auth,
-      tags: { name: 'seed' },
-      responseCallback: http.expectedStatuses(201, 409),
-    });
+    let res;
+    for (let attempt = 1; ; attempt++) {
+      res = http.post(`${CATALOG}/api/v1/products`, JSON.stringify(body), {
+        headers: auth,
+        tags: { name: 'seed' },
+        responseCallback: http.expectedStatuses(201, 409, 429),
+      });
+      if (res.status !== 429 || attempt === 5) {
+        break;
+      }
+      sleep(Number(res.headers['Retry-After'] || 1));
+    }
     checkStatus(res, [201, 409], 'seed catalog');
   }
 }
