@@ -27,8 +27,8 @@ pub(super) fn run_telemetry_check(image: &str, work: &Path, row: &mut Row) -> Re
     if version.trim() != expected {
         bail!("--version printed {version:?}, not {expected:?}");
     }
-    let prometheus = Backend::prometheus(&work.join("prometheus"))?;
-    let jaeger = Backend::jaeger(&work.join("jaeger"))?;
+    let prometheus = Backend::started(&work.join("prometheus"), Backend::prometheus)?;
+    let jaeger = Backend::started(&work.join("jaeger"), Backend::jaeger)?;
     let docs = render(
         "http-rest-api",
         &[
@@ -76,7 +76,25 @@ struct Backend {
     child: std::process::Child,
 }
 
+/// Starts of a backend before giving up: a port found free can be taken by another
+/// process before the backend binds it (the machine is shared).
+const ATTEMPTS: usize = 3;
+
 impl Backend {
+    /// `start` in `dir`, again while the backend exits having lost a port.
+    fn started(dir: &Path, start: fn(&Path) -> Result<Self>) -> Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match start(dir) {
+                Err(err) if attempt < ATTEMPTS && lost_a_port(dir) => {
+                    eprintln!("images: {err:#}: a port it was given was taken; starting it again");
+                    attempt += 1;
+                }
+                started => return started,
+            }
+        }
+    }
+
     fn prometheus(dir: &Path) -> Result<Self> {
         fs::create_dir_all(dir)?;
         let port = free_port()?;
@@ -188,6 +206,11 @@ impl Backend {
     }
 }
 
+/// Whether the backend whose log is in `dir` exited for want of a port.
+fn lost_a_port(dir: &Path) -> bool {
+    fs::read_to_string(dir.join("log")).is_ok_and(|log| log.contains("address already in use"))
+}
+
 impl Drop for Backend {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -206,8 +229,8 @@ mod tests {
     fn the_empty_backends_start_and_count_as_ready() {
         let dir = crate::paths::target().join("images-check-backends");
         let _ = fs::remove_dir_all(&dir);
-        let prometheus = Backend::prometheus(&dir.join("prometheus")).unwrap();
-        let jaeger = Backend::jaeger(&dir.join("jaeger")).unwrap();
+        let prometheus = Backend::started(&dir.join("prometheus"), Backend::prometheus).unwrap();
+        let jaeger = Backend::started(&dir.join("jaeger"), Backend::jaeger).unwrap();
         assert!(crate::http::ok(
             &format!("{}/api/v1/status/buildinfo", prometheus.url),
             Duration::from_secs(5)
@@ -217,6 +240,73 @@ mod tests {
             Duration::from_secs(5)
         ));
         drop((prometheus, jaeger));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A Prometheus whose port someone else holds exits naming it, and is started
+    /// again on another; any other failure is not retried.
+    #[test]
+    fn a_backend_that_lost_its_port_is_started_again_and_nothing_else_is() {
+        let dir = crate::paths::target().join("images-check-lost-port");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let err = Backend::spawn(
+            cmd::new("prometheus")
+                .arg(format!("--config.file={}", dir.join("none.yml").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+            &dir,
+            format!("http://127.0.0.1:{port}"),
+            "/-/ready",
+        );
+        // Prometheus reads its config before it listens: with none it exits first,
+        // which is not a lost port.
+        assert!(err.is_err());
+        assert!(
+            !lost_a_port(&dir),
+            "{}",
+            fs::read_to_string(dir.join("log")).unwrap()
+        );
+        fs::write(dir.join("none.yml"), "global: {}\n").unwrap();
+        let err = Backend::spawn(
+            cmd::new("prometheus")
+                .arg(format!("--config.file={}", dir.join("none.yml").display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+            &dir,
+            format!("http://127.0.0.1:{port}"),
+            "/-/ready",
+        );
+        assert!(err.is_err(), "someone else's port answered");
+        assert!(
+            lost_a_port(&dir),
+            "{}",
+            fs::read_to_string(dir.join("log")).unwrap()
+        );
+
+        // The retry: a first start that lost its port, then one that works.
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn flaky(dir: &Path) -> Result<Backend> {
+            if STARTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                fs::write(dir.join("log"), "bind: address already in use\n")?;
+                bail!("exited");
+            }
+            Backend::prometheus(dir)
+        }
+        let retry = dir.join("retry");
+        fs::create_dir_all(&retry).unwrap();
+        let prometheus = Backend::started(&retry, flaky).unwrap();
+        assert_eq!(STARTS.load(std::sync::atomic::Ordering::SeqCst), 2);
+        drop(prometheus);
+        fn broken(dir: &Path) -> Result<Backend> {
+            fs::write(dir.join("log"), "some other failure\n")?;
+            bail!("exited");
+        }
+        assert!(Backend::started(&dir.join("retry"), broken).is_err());
         let _ = fs::remove_dir_all(&dir);
     }
 }
