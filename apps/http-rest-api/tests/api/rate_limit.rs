@@ -35,7 +35,7 @@ async fn a_client_past_its_burst_gets_a_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn each_token_has_its_own_bucket_and_probes_are_never_limited() {
+async fn a_user_with_a_token_has_a_bucket_apart_from_the_address_and_probes_are_never_limited() {
     let app = spawn_app_with(LIMITED).await;
     // Three requests from this address, the token request included.
     let token = app.token("reader").await;
