@@ -12,6 +12,7 @@ pub mod jaeger;
 pub mod kafka;
 pub mod kubernetes;
 mod npm;
+pub mod prometheus;
 mod python;
 pub(crate) mod stamp;
 

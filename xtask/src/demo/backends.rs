@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use super::group::Group;
 use crate::services::ports::{self, Listener};
-use crate::tools::jaeger;
+use crate::tools::{jaeger, prometheus};
 use crate::{cmd, http, paths};
 
 /// Prometheus's API and UI.
@@ -85,15 +85,8 @@ pub fn start_prometheus(dir: &Path) -> Result<Group> {
     let config = home.join("prometheus.yml");
     std::fs::write(&config, prometheus_config())?;
     let log = File::create(dir.join("prometheus.log"))?;
-    let mut command = cmd::new("/usr/bin/prometheus");
+    let mut command = prometheus::command(&config, &home.join("data"), PROMETHEUS_PORT);
     command
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            home.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}"))
-        .arg("--log.level=warn")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

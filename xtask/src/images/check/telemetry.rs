@@ -103,15 +103,7 @@ impl Backend {
             &config,
             "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
         )?;
-        let mut command = cmd::new("prometheus");
-        command
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn");
+        let mut command = crate::tools::prometheus::command(&config, &dir.join("data"), port);
         Self::spawn(
             &mut command,
             dir,
@@ -252,36 +244,28 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = held.local_addr().unwrap().port();
-        let err = Backend::spawn(
-            cmd::new("prometheus")
-                .arg(format!("--config.file={}", dir.join("none.yml").display()))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
-            &dir,
-            format!("http://127.0.0.1:{port}"),
-            "/-/ready",
-        );
+        let start = || {
+            Backend::spawn(
+                &mut crate::tools::prometheus::command(
+                    &dir.join("none.yml"),
+                    &dir.join("data"),
+                    port,
+                ),
+                &dir,
+                format!("http://127.0.0.1:{port}"),
+                "/-/ready",
+            )
+        };
         // Prometheus reads its config before it listens: with none it exits first,
         // which is not a lost port.
-        assert!(err.is_err());
+        assert!(start().is_err());
         assert!(
             !lost_a_port(&dir),
             "{}",
             fs::read_to_string(dir.join("log")).unwrap()
         );
         fs::write(dir.join("none.yml"), "global: {}\n").unwrap();
-        let err = Backend::spawn(
-            cmd::new("prometheus")
-                .arg(format!("--config.file={}", dir.join("none.yml").display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.join("data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
-            &dir,
-            format!("http://127.0.0.1:{port}"),
-            "/-/ready",
-        );
-        assert!(err.is_err(), "someone else's port answered");
+        assert!(start().is_err(), "someone else's port answered");
         assert!(
             lost_a_port(&dir),
             "{}",
