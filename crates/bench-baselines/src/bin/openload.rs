@@ -394,7 +394,8 @@ fn main() {
 mod tests {
     use super::*;
 
-    fn args(text: &str) -> Vec<String> {
+    /// Command-line arguments from one line (for the modules' tests too).
+    pub(crate) fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
     }
 

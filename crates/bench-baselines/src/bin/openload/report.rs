@@ -65,10 +65,7 @@ pub fn report(options: &Options, tallies: Vec<Tally>, elapsed: Duration) -> Stri
 mod tests {
     use super::*;
     use crate::parse;
-
-    fn args(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::tests::args;
 
     #[test]
     fn the_report_counts_errors_by_kind_and_reads_percentiles() {
