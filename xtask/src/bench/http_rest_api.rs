@@ -42,13 +42,13 @@ const PAGE: usize = 20;
 pub fn plan(app: &'static App) -> Plan {
     let ours = Rc::new(Server {
         label: app.name,
-        base_url: app.base_url(),
+        port: app.port,
         peer: None,
         paths: OnceCell::new(),
     });
     let peer = Rc::new(Server {
         label: "echo-peer (Go, Echo v4)",
-        base_url: format!("http://127.0.0.1:{ECHO_PORT}"),
+        port: ECHO_PORT,
         peer: Some(EchoPeer::new(ECHO_PORT)),
         paths: OnceCell::new(),
     });
@@ -125,7 +125,8 @@ impl Read {
 /// peer (started here on first use); seeded on first use.
 struct Server {
     label: &'static str,
-    base_url: String,
+    /// Where it listens, on loopback.
+    port: u16,
     peer: Option<EchoPeer>,
     paths: OnceCell<ReadPaths>,
 }
@@ -148,19 +149,17 @@ impl Server {
     /// The process listening on the server's port (the app or the peer), whose CPU
     /// time each read workload reads.
     fn pid(&self) -> Result<u32> {
-        let port = self
-            .base_url
-            .rsplit(':')
-            .next()
-            .and_then(|port| port.parse().ok())
-            .with_context(|| format!("no port in {}", self.base_url))?;
-        match ports::listener(port) {
+        match ports::listener(self.port) {
             ports::Listener::Taken(Some(owner)) => Ok(owner.pid),
             _ => bail!(
                 "cannot tell which process of this machine serves {}",
-                self.base_url
+                self.base_url()
             ),
         }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     fn paths(&self) -> Result<&ReadPaths> {
@@ -183,7 +182,7 @@ impl Server {
             None
         } else {
             let answer = http::post_json(
-                &self.base_url,
+                &self.base_url(),
                 "/api/v1/auth/token",
                 &[],
                 &json!({"username": "editor", "password": "editor-password"}),
@@ -203,7 +202,7 @@ impl Server {
         let mut ids = Vec::with_capacity(PRODUCTS);
         for i in 0..PRODUCTS {
             let created = http::post_json(
-                &self.base_url,
+                &self.base_url(),
                 "/api/v1/products",
                 &headers,
                 &product(i),
@@ -219,7 +218,7 @@ impl Server {
         let mut pages = vec![first.clone()];
         let mut next = first;
         loop {
-            let url = format!("{}{next}", self.base_url);
+            let url = format!("{}{next}", self.base_url());
             let (status, body) = http::get(&url, Duration::from_secs(5))?;
             if status != 200 {
                 bail!("GET {url} answered {status}: {body}");
@@ -296,7 +295,7 @@ impl Measure for ReadWorkload {
         let sample = WrkWorkload {
             name: self.name(),
             script: get_paths_script(),
-            target_url: self.server.base_url.clone(),
+            target_url: self.server.base_url(),
             env: vec![("WRK_PATHS".into(), list.join(" "))],
         }
         .measure(settings)?;
@@ -330,7 +329,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let server = Server {
             label: "test",
-            base_url: format!("http://127.0.0.1:{port}"),
+            port,
             peer: None,
             paths: OnceCell::new(),
         };
