@@ -81,23 +81,15 @@ pub fn plan(app: &'static App) -> Plan {
         baseline: Box::new(BaselineServer::measured_by(
             "hello-hyper",
             HELLO_PORT,
-            Box::new(WrkWorkload {
-                name: "hello-hyper (hyper 1, GET /, wrk)".into(),
-                script: get_paths_script(),
-                target_url: format!("http://127.0.0.1:{HELLO_PORT}"),
-                env: vec![("WRK_PATHS".into(), "/".into())],
-            }),
+            Box::new(WrkWorkload::get_each(
+                "hello-hyper (hyper 1, GET /, wrk)",
+                format!("http://127.0.0.1:{HELLO_PORT}"),
+                ["/"],
+            )),
         )),
         target: "70/30 mix and GET by id each >= 1.5x the Echo peer's req/s in the same \
                  rounds, p99 no worse; RSS <= 64 MiB",
     }
-}
-
-fn get_paths_script() -> std::path::PathBuf {
-    paths::root()
-        .join("xtask")
-        .join("bench")
-        .join("get-paths.lua")
 }
 
 /// What is read.
@@ -292,13 +284,8 @@ impl Measure for ReadWorkload {
         };
         let pid = self.server.pid()?;
         let before = cpu::process_seconds(pid);
-        let sample = WrkWorkload {
-            name: self.name(),
-            script: get_paths_script(),
-            target_url: self.server.base_url(),
-            env: vec![("WRK_PATHS".into(), list.join(" "))],
-        }
-        .measure(settings)?;
+        let sample =
+            WrkWorkload::get_each(self.name(), self.server.base_url(), list).measure(settings)?;
         let used = cpu::process_seconds(pid) - before;
         Ok(Sample {
             server_cpu_us: cpu_per_operation(used, sample.rate, settings.duration),

@@ -18,7 +18,6 @@ const HOT: usize = 200;
 
 /// The plan `bench redis-cache` runs.
 pub fn plan(app: &'static App) -> Plan {
-    let ids: Vec<String> = (1..=HOT).map(|id| id.to_string()).collect();
     Plan {
         app,
         workloads: vec![
@@ -33,15 +32,11 @@ pub fn plan(app: &'static App) -> Plan {
                 env: vec![("MIX".into(), "cached-get".into())],
                 protocol: Protocol::Http,
             }),
-            Box::new(WrkWorkload {
-                name: "cached GET /api/v1/products/{id} (wrk)".into(),
-                script: WrkWorkload::get_by_id_script(),
-                target_url: app.base_url(),
-                env: vec![
-                    ("WRK_PATH_PREFIX".into(), "/api/v1/products/".into()),
-                    ("WRK_IDS".into(), ids.join(",")),
-                ],
-            }),
+            Box::new(WrkWorkload::get_each(
+                "cached GET /api/v1/products/{id} (wrk)",
+                app.base_url(),
+                (1..=HOT).map(|id| format!("/api/v1/products/{id}")),
+            )),
         ],
         baseline: Box::new(RedisBenchmarkGet),
         target: "cached GET under wrk >= 25 % of redis-benchmark -t get; RSS <= 64 MiB",

@@ -62,15 +62,11 @@ pub fn plan(app: &'static App) -> Plan {
                 inner: Box::new(BaselineServer::measured_by(
                     "hello-hyper",
                     HELLO_PORT,
-                    Box::new(WrkWorkload {
-                        name: "hello-hyper (hyper 1, GET /, wrk)".into(),
-                        script: WrkWorkload::get_by_id_script(),
-                        target_url: format!("http://127.0.0.1:{HELLO_PORT}"),
-                        env: vec![
-                            ("WRK_PATH_PREFIX".into(), "/".into()),
-                            ("WRK_IDS".into(), "hello".into()),
-                        ],
-                    }),
+                    Box::new(WrkWorkload::get_each(
+                        "hello-hyper (hyper 1, GET /, wrk)",
+                        format!("http://127.0.0.1:{HELLO_PORT}"),
+                        ["/hello"],
+                    )),
                 )),
                 last: Rc::clone(&hello),
             }),
@@ -124,15 +120,13 @@ impl SeededOrders {
         if let Some(wrk) = self.wrk.get() {
             return Ok(wrk);
         }
-        let ids: Vec<String> = self.seed.ids()?.iter().map(i64::to_string).collect();
-        Ok(self.wrk.get_or_init(|| WrkWorkload {
-            name: Self::NAME.into(),
-            script: WrkWorkload::get_by_id_script(),
-            target_url: self.seed.base_url.clone(),
-            env: vec![
-                ("WRK_PATH_PREFIX".into(), "/api/v1/orders/".into()),
-                ("WRK_IDS".into(), ids.join(",")),
-            ],
+        let ids = self.seed.ids()?;
+        Ok(self.wrk.get_or_init(|| {
+            WrkWorkload::get_each(
+                Self::NAME,
+                self.seed.base_url.clone(),
+                ids.iter().map(|id| format!("/api/v1/orders/{id}")),
+            )
         }))
     }
 }

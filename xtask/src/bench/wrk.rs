@@ -29,12 +29,34 @@ pub struct WrkWorkload {
 }
 
 impl WrkWorkload {
-    /// The generic GET-by-id script: `GET <WRK_PATH_PREFIX><id>` over `WRK_IDS`.
-    pub fn get_by_id_script() -> PathBuf {
-        paths::root()
-            .join("xtask")
-            .join("bench")
-            .join("get-by-id.lua")
+    /// GETs each of `paths` in turn, round and round (`xtask/bench/get-paths.lua`): a
+    /// mix is the proportion of its paths in the list. A path holds no whitespace
+    /// (the script splits the list on it).
+    pub fn get_each<P: AsRef<str>>(
+        name: impl Into<String>,
+        target_url: impl Into<String>,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Self {
+        let paths: Vec<String> = paths
+            .into_iter()
+            .map(|path| {
+                let path = path.as_ref();
+                assert!(
+                    !path.is_empty() && !path.contains(char::is_whitespace),
+                    "a wrk path is one word: {path:?}"
+                );
+                path.to_owned()
+            })
+            .collect();
+        Self {
+            name: name.into(),
+            script: paths::root()
+                .join("xtask")
+                .join("bench")
+                .join("get-paths.lua"),
+            target_url: target_url.into(),
+            env: vec![("WRK_PATHS".into(), paths.join(" "))],
+        }
     }
 
     fn command(&self, settings: &Settings) -> std::process::Command {
@@ -181,7 +203,8 @@ mod tests {
     use super::*;
 
     /// Captured from the first real run of `cargo xtask bench sql-application`
-    /// (`wrk -t 2 -c 16 -d 15s --latency -s xtask/bench/get-by-id.lua`, release build).
+    /// (`wrk -t 2 -c 16 -d 15s --latency -s xtask/bench/get-by-id.lua`, release build; the
+    /// script's ids are paths of `get-paths.lua` now).
     const OUTPUT: &str = "\
 Running 15s test @ http://127.0.0.1:8081
   2 threads and 16 connections
@@ -243,13 +266,12 @@ Transfer/sec:      6.20MB
     }
 
     #[test]
-    fn the_command_has_the_settings() {
-        let workload = WrkWorkload {
-            name: "GET by id (wrk)".into(),
-            script: "get-by-id.lua".into(),
-            target_url: "http://127.0.0.1:8080".into(),
-            env: vec![("WRK_IDS".into(), "1,2".into())],
-        };
+    fn the_command_has_the_settings_and_the_paths() {
+        let workload = WrkWorkload::get_each(
+            "GET by id (wrk)",
+            "http://127.0.0.1:8080",
+            ["/api/v1/products/1", "/api/v1/products/2"],
+        );
         let settings = Settings {
             runs: 1,
             duration: Duration::from_secs(20),
@@ -261,6 +283,8 @@ Transfer/sec:      6.20MB
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
+        let script = paths::root().join("xtask/bench/get-paths.lua");
+        assert!(script.is_file(), "{}", script.display());
         assert_eq!(
             args,
             [
@@ -272,14 +296,17 @@ Transfer/sec:      6.20MB
                 "20s",
                 "--latency",
                 "-s",
-                "get-by-id.lua",
+                &script.to_string_lossy(),
                 "http://127.0.0.1:8080"
             ]
         );
-        assert!(
-            command
-                .get_envs()
-                .any(|(k, v)| k == "WRK_IDS" && v == Some("1,2".as_ref()))
-        );
+        assert!(command.get_envs().any(|(k, v)| k == "WRK_PATHS"
+            && v == Some("/api/v1/products/1 /api/v1/products/2".as_ref())));
+    }
+
+    #[test]
+    #[should_panic(expected = "a wrk path is one word")]
+    fn a_path_the_script_would_split_is_refused() {
+        WrkWorkload::get_each("x", "http://127.0.0.1:8080", ["/a b"]);
     }
 }
