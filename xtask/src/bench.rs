@@ -25,6 +25,7 @@ mod ceiling;
 mod checkout;
 mod cpu;
 mod echo_peer;
+mod ghz;
 mod grpc_microservice;
 mod http_rest_api;
 mod kafka_streaming;

@@ -8,10 +8,10 @@
 // that ask for the app's faults. The schema comes from the server's reflection service,
 // so no .proto file has to travel with the script.
 //
-// `cargo xtask bench grpc-microservice` runs MIX=get (unary GetStock only) against the app
-// and MIX=echo against the bench-baselines grpc-echo server.
+// `cargo xtask bench grpc-microservice` runs MIX=get (unary GetStock only) as its k6 row;
+// its throughput rows and the grpc-echo baseline use lighter clients (openload, ghz).
 //
-// Extra environment: MIX (full | get | echo), SKUS (default 1000, the chart's seed).
+// Extra environment: MIX (full | get), SKUS (default 1000, the chart's seed).
 
 import grpc from 'k6/net/grpc';
 import { check } from 'k6';
@@ -21,7 +21,7 @@ import { buildOptions, faultHeaders, targetUrl, waitForReady, weighted } from '.
 const MIX = __ENV.MIX || 'full';
 const SKUS = Number(__ENV.SKUS || 1000);
 const ADDRESS = targetUrl().replace(/^https?:\/\//, '');
-const SERVICE = MIX === 'echo' ? 'echo.v1.Echo' : 'inventory.v1.Inventory';
+const SERVICE = 'inventory.v1.Inventory';
 
 // Business metrics: what the inventory did, not only how fast.
 const reservations = new Counter('inventory_reservations');
@@ -49,9 +49,7 @@ const client = new grpc.Client();
 let connected = false;
 
 export function setup() {
-  if (MIX !== 'echo') {
-    waitForReady();
-  }
+  waitForReady();
 }
 
 function connect() {
@@ -171,10 +169,6 @@ export default function () {
   connect();
   if (MIX === 'get') {
     call('GetStock', { sku: sku() }, [grpc.StatusOK], 'read');
-    return;
-  }
-  if (MIX === 'echo') {
-    call('Echo', { message: 'hello' }, [grpc.StatusOK], 'read');
     return;
   }
   const action = weighted([

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::{K6Workload, Measure, Sample, Settings};
+use super::{Measure, Sample, Settings};
 use crate::{ci, cmd, paths};
 
 /// One of `crates/bench-baselines`' binaries on a fixed port, driven by a client.
@@ -24,12 +24,7 @@ pub struct BaselineServer {
 }
 
 impl BaselineServer {
-    /// The baseline `bin` on `port`, measured by `k6` (whose target URL must be that port).
-    pub fn new(bin: &'static str, port: u16, k6: K6Workload) -> Self {
-        Self::measured_by(bin, port, Box::new(k6))
-    }
-
-    /// The baseline `bin` on `port`, measured by `client` (k6, wrk, ...) aimed at that port.
+    /// The baseline `bin` on `port`, measured by `client` (wrk, openload, ...) aimed at that port.
     pub fn measured_by(bin: &'static str, port: u16, client: Box<dyn Measure>) -> Self {
         Self {
             bin,

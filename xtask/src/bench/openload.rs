@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::Sample;
+use super::{Measure, Sample, Settings};
 use crate::{ci, cmd, process};
 
 /// One app's hot request, as openload sends it.
@@ -73,6 +73,39 @@ impl From<&Outcome> for Sample {
             p99_ms: outcome.p99_ms,
             server_cpu_us: None,
         }
+    }
+}
+
+/// A bench row: `target` under openload, closed model, `--vus` callers as fast as
+/// they are answered (gRPC: over four connections). A failed request fails it.
+#[derive(Debug, Clone)]
+pub struct OpenloadWorkload {
+    /// What is sent.
+    pub target: Target,
+}
+
+impl Measure for OpenloadWorkload {
+    fn name(&self) -> String {
+        format!("{} (openload)", self.target.name)
+    }
+
+    fn measure(&self, settings: &Settings) -> Result<Sample> {
+        let drive = Drive {
+            concurrency: settings.vus,
+            rate: None,
+            seconds: settings.duration.as_secs().max(1),
+        };
+        let outcome = run(&self.target, &drive)?;
+        if outcome.errors > 0 {
+            bail!(
+                "{} of {} requests to {} failed ({})",
+                outcome.errors,
+                outcome.requests,
+                self.target.name,
+                outcome.error_kinds
+            );
+        }
+        Ok(Sample::from(&outcome))
     }
 }
 
