@@ -1,5 +1,5 @@
 //! Generates the `grpc-echo` baseline's server and its descriptor set (for reflection,
-//! which the k6 script loads the schema from).
+//! which the app serves too, and clients such as grpcurl load the schema from).
 
 fn main() -> std::io::Result<()> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));

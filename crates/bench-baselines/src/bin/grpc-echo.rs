@@ -1,6 +1,6 @@
 //! `grpc-echo [port]`: the smallest unary gRPC server on poem-grpc (the stack of
-//! grpc-microservice): `echo.v1.Echo/Echo` answers its request, plus reflection so
-//! k6 can load the schema. TCP_NODELAY is on, as in the app, so both pay the same
+//! grpc-microservice): `echo.v1.Echo/Echo` answers its request, plus reflection as the
+//! app serves it (grpcurl, ghz and k6 can load the schema from it). TCP_NODELAY is on, as in the app, so both pay the same
 //! per-call cost. The gRPC stack's limit that grpc-microservice's GetStock is
 //! benchmarked against.
 
