@@ -1,20 +1,21 @@
 //! The benchmark plan of grpc-microservice, next to `grpc-echo` (crates/bench-baselines):
 //! the smallest unary server on poem-grpc, the app's stack, measured in the same
-//! rounds by the same light client.
+//! rounds by the same light client, `openload` (prepared h2c requests, `--vus` callers
+//! over four connections, every status counted; a call that does not end OK fails
+//! the run):
 //!
-//! - unary `GetStock` under `openload` (a prepared h2c request per SKU, 16 callers over
-//!   four connections): the throughput figure, with a client lighter than the server;
-//! - unary `GetStock` under k6 (`k6/net/grpc`, MIX=get), the chart's own script;
-//! - the three stream shapes under ghz, over four connections: a client stream
-//!   (`BulkAdjust`, ten adjustments that cancel out, so stock is unchanged), a server
-//!   stream (`WatchStock` of three SKUs for 1 ms) and a bidirectional stream
-//!   (`ReserveStream`, five reservations of one unit that expire after 1 ms).
-
-use serde_json::{Value, json};
+//! - unary `GetStock`, cycling through 200 SKUs: the throughput figure;
+//! - the three stream shapes, each call's messages sent as one request body
+//!   ([`grpc_wire`]): a client stream (`BulkAdjust`, ten adjustments that cancel out,
+//!   so stock is unchanged), a server stream (`WatchStock` of three SKUs for 1 ms) and
+//!   a bidirectional one (`ReserveStream`, five reservations of one unit that expire
+//!   after 1 ms);
+//! - unary `GetStock` under the chart's k6 script (`k6/net/grpc`, MIX=get), a client
+//!   heavier than the server, for comparison with the chart's load Job.
 
 use super::baseline_server::BaselineServer;
-use super::ghz::GhzWorkload;
-use super::openload::{OpenloadWorkload, Target, grpc_frame_hex, string_field_1};
+use super::grpc_wire::{frames_hex, int, string};
+use super::openload::{OpenloadWorkload, Target};
 use super::{K6Workload, Measure, Plan};
 use crate::apps::{App, Protocol};
 use crate::paths;
@@ -25,20 +26,13 @@ const ECHO_PORT: u16 = 18091;
 /// SKUs the unary calls cycle through (the inventory seeds SKU-00001 .. SKU-01000).
 const SKUS: usize = 200;
 
-fn script(app: &App) -> std::path::PathBuf {
-    paths::root()
-        .join("charts")
-        .join(app.name)
-        .join("k6")
-        .join("main.js")
-}
-
 fn sku(n: usize) -> String {
     format!("SKU-{n:05}")
 }
 
-/// The unary call `path` with one framed message per entry of `messages`.
-fn unary(name: &str, base_url: String, path: &str, messages: Vec<String>) -> Box<dyn Measure> {
+/// `path` (`/package.Service/Method`) under openload, one request body per entry of
+/// `bodies` (hex, [`frames_hex`]), cycled.
+fn call(name: &str, base_url: String, path: &str, bodies: Vec<String>) -> Box<dyn Measure> {
     Box::new(OpenloadWorkload {
         target: Target {
             name: name.to_owned(),
@@ -47,81 +41,81 @@ fn unary(name: &str, base_url: String, path: &str, messages: Vec<String>) -> Box
             method: "POST",
             body: None,
             headers: Vec::new(),
-            grpc_messages: messages,
+            grpc_messages: bodies,
         },
-    })
-}
-
-/// The streaming call `call` (`package.Service.Method`) with `data` under ghz.
-fn stream(app: &App, name: &str, call: &'static str, data: Value) -> Box<dyn Measure> {
-    Box::new(GhzWorkload {
-        name: name.to_owned(),
-        proto: "apps/grpc-microservice/proto/inventory/v1/inventory.proto",
-        import_path: "apps/grpc-microservice/proto",
-        call,
-        data,
-        address: format!("127.0.0.1:{}", app.port),
     })
 }
 
 /// The plan `bench grpc-microservice` runs.
 pub fn plan(app: &'static App) -> Plan {
-    let adjustments: Vec<Value> = (1..=5)
-        .flat_map(|n| {
-            [
-                json!({"sku": sku(n), "delta": 1}),
-                json!({"sku": sku(n), "delta": -1}),
-            ]
-        })
+    let inventory = |name: &str, method: &str, bodies: Vec<String>| {
+        call(
+            name,
+            app.base_url(),
+            &format!("/inventory.v1.Inventory/{method}"),
+            bodies,
+        )
+    };
+    // Adjustment { sku = 1, delta = 2 }: +1 then -1 on each of five SKUs.
+    let adjustments: Vec<Vec<u8>> = (1..=5)
+        .flat_map(|n| [1, -1].map(|delta| [string(1, &sku(n)), int(2, delta)].concat()))
         .collect();
-    let reservations: Vec<Value> = (6..=10)
-        .map(|n| json!({"sku": sku(n), "quantity": 1, "ttl_ms": 1}))
+    // WatchStockRequest { repeated skus = 1, watch_ms = 2 }.
+    let watch = [11, 12, 13]
+        .map(|n| string(1, &sku(n)))
+        .concat()
+        .into_iter()
+        .chain(int(2, 1))
+        .collect::<Vec<u8>>();
+    // ReserveRequest { sku = 1, quantity = 2, ttl_ms = 3 }.
+    let reservations: Vec<Vec<u8>> = (6..=10)
+        .map(|n| [string(1, &sku(n)), int(2, 1), int(3, 1)].concat())
         .collect();
     Plan {
         app,
         workloads: vec![
-            unary(
+            inventory(
                 "unary GetStock",
-                app.base_url(),
-                "/inventory.v1.Inventory/GetStock",
+                "GetStock",
                 (1..=SKUS)
-                    .map(|n| grpc_frame_hex(&string_field_1(&sku(n))))
+                    .map(|n| frames_hex(&[string(1, &sku(n))]))
                     .collect(),
+            ),
+            inventory(
+                "client stream BulkAdjust, 10 adjustments per call",
+                "BulkAdjust",
+                vec![frames_hex(&adjustments)],
+            ),
+            inventory(
+                "server stream WatchStock, 3 SKUs for 1 ms per call",
+                "WatchStock",
+                vec![frames_hex(&[watch])],
+            ),
+            inventory(
+                "bidi stream ReserveStream, 5 reservations per call",
+                "ReserveStream",
+                vec![frames_hex(&reservations)],
             ),
             Box::new(K6Workload {
                 name: "unary GetStock (random SKU of 1000, k6)".into(),
-                script: script(app),
+                script: paths::root()
+                    .join("charts")
+                    .join(app.name)
+                    .join("k6")
+                    .join("main.js"),
                 target_url: app.base_url(),
                 env: vec![("MIX".into(), "get".into())],
                 protocol: Protocol::Grpc,
             }),
-            stream(
-                app,
-                "client stream BulkAdjust, 10 adjustments per call (ghz)",
-                "inventory.v1.Inventory.BulkAdjust",
-                Value::Array(adjustments),
-            ),
-            stream(
-                app,
-                "server stream WatchStock, 3 SKUs for 1 ms per call (ghz)",
-                "inventory.v1.Inventory.WatchStock",
-                json!({"skus": [sku(11), sku(12), sku(13)], "watch_ms": 1}),
-            ),
-            stream(
-                app,
-                "bidi stream ReserveStream, 5 reservations per call (ghz)",
-                "inventory.v1.Inventory.ReserveStream",
-                Value::Array(reservations),
-            ),
         ],
         baseline: Box::new(BaselineServer::measured_by(
             "grpc-echo",
             ECHO_PORT,
-            unary(
+            call(
                 "grpc-echo (poem-grpc, unary Echo)",
                 format!("http://127.0.0.1:{ECHO_PORT}"),
                 "/echo.v1.Echo/Echo",
-                vec![grpc_frame_hex(&string_field_1("SKU-00001"))],
+                vec![frames_hex(&[string(1, "SKU-00001")])],
             ),
         )),
         target: "unary GetStock under openload >= 60 % of grpc-echo's calls/s; RSS <= 64 MiB",

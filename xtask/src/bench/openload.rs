@@ -25,7 +25,8 @@ pub struct Target {
     pub body: Option<String>,
     /// Extra headers, `name: value`.
     pub headers: Vec<String>,
-    /// gRPC unary: one framed request message per entry, cycled, as hex.
+    /// gRPC: one request body per entry, cycled, as hex (`grpc_wire::frames_hex`:
+    /// one framed message for a unary call, several for a stream).
     pub grpc_messages: Vec<String>,
 }
 
@@ -220,34 +221,9 @@ fn parse(text: &str) -> Result<Outcome> {
     })
 }
 
-/// A gRPC message framed for the wire (no compression, 4-byte length), as hex.
-pub fn grpc_frame_hex(message: &[u8]) -> String {
-    let mut frame = vec![0u8];
-    frame.extend_from_slice(
-        &u32::try_from(message.len())
-            .unwrap_or(u32::MAX)
-            .to_be_bytes(),
-    );
-    frame.extend_from_slice(message);
-    frame.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A protobuf message of one string field `1` (`GetStockRequest { sku }`).
-pub fn string_field_1(text: &str) -> Vec<u8> {
-    let mut message = vec![0x0a, u8::try_from(text.len()).unwrap_or(u8::MAX)];
-    message.extend_from_slice(text.as_bytes());
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn get_stock_is_framed_as_grpc_sends_it() {
-        let hex = grpc_frame_hex(&string_field_1("SKU-00001"));
-        assert_eq!(hex, "000000000b0a09534b552d3030303031");
-    }
 
     #[test]
     fn a_report_is_read_and_its_errors_named() {

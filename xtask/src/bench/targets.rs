@@ -8,7 +8,8 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::openload::{Target, grpc_frame_hex, string_field_1};
+use super::grpc_wire;
+use super::openload::Target;
 use crate::apps::App;
 use crate::http::post_json;
 
@@ -67,7 +68,7 @@ pub fn hot(app: &App) -> Result<Option<Target>> {
         "grpc-microservice" => Target {
             method: "POST",
             grpc_messages: (1..=IDS)
-                .map(|n| grpc_frame_hex(&string_field_1(&format!("SKU-{n:05}"))))
+                .map(|n| grpc_wire::frames_hex(&[grpc_wire::string(1, &format!("SKU-{n:05}"))]))
                 .collect(),
             ..target(
                 "unary GetStock",

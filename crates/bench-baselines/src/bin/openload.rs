@@ -1,4 +1,5 @@
-//! `openload`: the bench's light load generator, for HTTP/1.1 and gRPC (h2c unary),
+//! `openload`: the bench's light load generator, for HTTP/1.1 and gRPC (h2c; a
+//! stream call's messages are its body's frames, sent at once),
 //! in two models.
 //!
 //! - **Closed** (`--rate 0`): `--concurrency` callers, each sending its next request
