@@ -41,7 +41,7 @@ fn call(name: &str, base_url: String, path: &str, bodies: Vec<String>) -> Box<dy
             method: "POST",
             body: None,
             headers: Vec::new(),
-            grpc_messages: bodies,
+            grpc_bodies: bodies,
         },
     })
 }

@@ -27,12 +27,12 @@ pub struct Target {
     pub headers: Vec<String>,
     /// gRPC: one request body per entry, cycled, as hex (`grpc_wire::frames_hex`:
     /// one framed message for a unary call, several for a stream).
-    pub grpc_messages: Vec<String>,
+    pub grpc_bodies: Vec<String>,
 }
 
 impl Target {
     fn grpc(&self) -> bool {
-        !self.grpc_messages.is_empty()
+        !self.grpc_bodies.is_empty()
     }
 }
 
@@ -96,18 +96,21 @@ impl Measure for OpenloadWorkload {
             rate: None,
             seconds: settings.duration.as_secs().max(1),
         };
-        let outcome = run(&self.target, &drive)?;
-        if outcome.errors > 0 {
-            bail!(
-                "{} of {} requests to {} failed ({})",
-                outcome.errors,
-                outcome.requests,
-                self.target.name,
-                outcome.error_kinds
-            );
-        }
-        Ok(Sample::from(&outcome))
+        without_errors(&run(&self.target, &drive)?, &self.target.name)
     }
+}
+
+/// The sample of a run in which every request succeeded; else which failed, and how.
+fn without_errors(outcome: &Outcome, name: &str) -> Result<Sample> {
+    if outcome.errors > 0 {
+        bail!(
+            "{} of {} requests to {name} failed ({})",
+            outcome.errors,
+            outcome.requests,
+            outcome.error_kinds
+        );
+    }
+    Ok(Sample::from(outcome))
 }
 
 /// Builds openload in release, once per xtask process.
@@ -148,7 +151,7 @@ fn arguments(target: &Target, drive: &Drive) -> Vec<String> {
     if target.grpc() {
         // Several callers share a connection, as gRPC clients do: four of them.
         args.extend(["--grpc", "--connections", "4", "--bodies"].map(str::to_owned));
-        args.push(target.grpc_messages.join(","));
+        args.push(target.grpc_bodies.join(","));
     } else {
         args.extend(["--method".to_owned(), target.method.to_owned()]);
         if let Some(body) = &target.body {
@@ -226,6 +229,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bench_row_with_one_failed_request_fails_naming_it() {
+        let outcome = Outcome {
+            rate: 1000.0,
+            requests: 5000,
+            errors: 0,
+            error_kinds: String::new(),
+            p50_ms: 0.5,
+            p99_ms: 2.0,
+            max_ms: 9.0,
+        };
+        let sample = without_errors(&outcome, "unary GetStock").unwrap();
+        assert_eq!((sample.rate, sample.p99_ms), (1000.0, 2.0));
+        let failed = Outcome {
+            errors: 1,
+            error_kinds: "grpc 13: 1".into(),
+            ..outcome
+        };
+        let message = without_errors(&failed, "unary GetStock")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "1 of 5000 requests to unary GetStock failed (grpc 13: 1)"
+        );
+    }
+
+    #[test]
     fn a_report_is_read_and_its_errors_named() {
         let outcome = parse(
             r#"{"model": "open", "intended_rate": 100, "requests": 100, "ok": 99, "errors": 1,
@@ -248,7 +278,7 @@ mod tests {
             method: "POST",
             body: None,
             headers: vec![],
-            grpc_messages: vec!["00".into(), "01".into()],
+            grpc_bodies: vec!["00".into(), "01".into()],
         };
         let drive = Drive {
             concurrency: 16,
@@ -262,7 +292,7 @@ mod tests {
         );
         assert!(args.contains("--rate 1000"), "{args}");
         let post = Target {
-            grpc_messages: vec![],
+            grpc_bodies: vec![],
             body: Some("{}".into()),
             headers: vec!["content-type: application/json".into()],
             ..grpc

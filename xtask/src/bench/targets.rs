@@ -26,7 +26,7 @@ pub fn hot(app: &App) -> Result<Option<Target>> {
         method: "GET",
         body: None,
         headers: Vec::new(),
-        grpc_messages: Vec::new(),
+        grpc_bodies: Vec::new(),
     };
     Ok(Some(match app.name {
         "http-rest-api" => {
@@ -67,7 +67,7 @@ pub fn hot(app: &App) -> Result<Option<Target>> {
         // The inventory seeds SKU-00001 .. SKU-01000 itself.
         "grpc-microservice" => Target {
             method: "POST",
-            grpc_messages: (1..=IDS)
+            grpc_bodies: (1..=IDS)
                 .map(|n| grpc_wire::frames_hex(&[grpc_wire::string(1, &format!("SKU-{n:05}"))]))
                 .collect(),
             ..target(
