@@ -28,6 +28,7 @@ mod echo_peer;
 mod grpc_microservice;
 mod grpc_wire;
 mod http_rest_api;
+mod k6_workload;
 mod kafka_streaming;
 mod openload;
 mod redis_cache;
@@ -36,6 +37,8 @@ mod sql_application;
 mod targets;
 mod tenx;
 pub(crate) mod wrk;
+
+pub use k6_workload::K6Workload;
 
 /// How hard and how long to measure; `--runs`, `--duration`, `--vus` override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,63 +100,6 @@ pub trait Measure {
     /// round (e.g. the app's mix against a peer server's same mix).
     fn versus(&self) -> Option<String> {
         None
-    }
-}
-
-/// A k6 script run with the k6 library's `bench` profile: `vus` clients as fast as
-/// the target answers, for `duration`. Serves app workloads and HTTP/gRPC baselines.
-#[derive(Debug, Clone)]
-#[allow(dead_code, reason = "the protocol slices' plans construct it")]
-pub struct K6Workload {
-    /// Shown in the report.
-    pub name: String,
-    /// The script; it picks its mix from `env` (e.g. `MIX=read`).
-    pub script: std::path::PathBuf,
-    /// Base URL of the target (the app, or a baseline server).
-    pub target_url: String,
-    /// Extra `-e` variables.
-    pub env: Vec<(String, String)>,
-    /// Which metrics to read.
-    pub protocol: crate::apps::Protocol,
-}
-
-impl Measure for K6Workload {
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    fn measure(&self, settings: &Settings) -> Result<Sample> {
-        Ok(self.k6_run(settings).execute()?.into())
-    }
-}
-
-impl K6Workload {
-    fn k6_run(&self, settings: &Settings) -> k6::Run {
-        let mut env = vec![
-            ("K6_PROFILE".to_owned(), "bench".to_owned()),
-            ("LOAD_VUS".to_owned(), settings.vus.to_string()),
-            (
-                "LOAD_DURATION".to_owned(),
-                format!("{}s", settings.duration.as_secs().max(1)),
-            ),
-            ("TARGET_URL".to_owned(), self.target_url.clone()),
-            (
-                "FAULT_TOKEN".to_owned(),
-                crate::process::LOCAL_ADMIN_TOKEN.to_owned(),
-            ),
-        ];
-        env.extend(self.env.iter().cloned());
-        let slug: String = self
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        k6::Run {
-            script: self.script.clone(),
-            env,
-            summary: paths::target().join("bench").join(format!("{slug}.json")),
-            protocol: self.protocol,
-        }
     }
 }
 
@@ -412,56 +358,6 @@ mod tests {
     }
 
     #[test]
-    fn a_k6_workload_runs_the_bench_profile_with_the_settings() {
-        let workload = K6Workload {
-            name: "read mix".into(),
-            script: "charts/http-rest-api/k6/main.js".into(),
-            target_url: "http://127.0.0.1:8080".into(),
-            env: vec![("MIX".into(), "read".into())],
-            protocol: crate::apps::Protocol::Http,
-        };
-        let settings = Settings {
-            runs: 1,
-            duration: Duration::from_secs(20),
-            vus: 8,
-            warmup: Duration::ZERO,
-        };
-        let run = workload.k6_run(&settings);
-        let env: Vec<String> = run.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(
-            env,
-            [
-                "K6_PROFILE=bench",
-                "LOAD_VUS=8",
-                "LOAD_DURATION=20s",
-                "TARGET_URL=http://127.0.0.1:8080",
-                "FAULT_TOKEN=local-admin-token",
-                "MIX=read"
-            ]
-        );
-        assert!(
-            run.summary.ends_with("bench/read-mix.json"),
-            "{}",
-            run.summary.display()
-        );
-    }
-
-    struct Fixed(&'static str, f64);
-    impl Measure for Fixed {
-        fn name(&self) -> String {
-            self.0.into()
-        }
-        fn measure(&self, _: &Settings) -> Result<Sample> {
-            Ok(Sample {
-                rate: self.1,
-                p50_ms: 1.0,
-                p99_ms: 2.0,
-                server_cpu_us: None,
-            })
-        }
-    }
-
-    #[test]
     fn the_report_compares_every_workload_with_the_baseline() {
         let plan = Plan {
             app: App::named("http-rest-api").unwrap(),
@@ -485,5 +381,20 @@ mod tests {
             "{report}"
         );
         assert!(report.contains("Target: >= 60 %"), "{report}");
+    }
+
+    struct Fixed(&'static str, f64);
+    impl Measure for Fixed {
+        fn name(&self) -> String {
+            self.0.into()
+        }
+        fn measure(&self, _: &Settings) -> Result<Sample> {
+            Ok(Sample {
+                rate: self.1,
+                p50_ms: 1.0,
+                p99_ms: 2.0,
+                server_cpu_us: None,
+            })
+        }
     }
 }

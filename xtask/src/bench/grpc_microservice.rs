@@ -17,8 +17,7 @@ use super::baseline_server::BaselineServer;
 use super::grpc_wire::{frames_hex, int, string};
 use super::openload::{OpenloadWorkload, Target};
 use super::{K6Workload, Measure, Plan};
-use crate::apps::{App, Protocol};
-use crate::paths;
+use crate::apps::App;
 
 /// Where the baseline listens.
 const ECHO_PORT: u16 = 18091;
@@ -28,6 +27,14 @@ const SKUS: usize = 200;
 
 fn sku(n: usize) -> String {
     format!("SKU-{n:05}")
+}
+
+/// `GetStockRequest { sku }` bodies, one per SKU of the first 200: the unary row's
+/// requests here, and the hot request of `bench tenx` and `bench all`.
+pub fn get_stock_bodies() -> Vec<String> {
+    (1..=SKUS)
+        .map(|n| frames_hex(&[string(1, &sku(n))]))
+        .collect()
 }
 
 /// `path` (`/package.Service/Method`) under openload, one request body per entry of
@@ -63,10 +70,10 @@ pub fn plan(app: &'static App) -> Plan {
     // WatchStockRequest { repeated skus = 1, watch_ms = 2 }.
     let watch = [11, 12, 13]
         .map(|n| string(1, &sku(n)))
-        .concat()
         .into_iter()
-        .chain(int(2, 1))
-        .collect::<Vec<u8>>();
+        .chain([int(2, 1)])
+        .collect::<Vec<_>>()
+        .concat();
     // ReserveRequest { sku = 1, quantity = 2, ttl_ms = 3 }.
     let reservations: Vec<Vec<u8>> = (6..=10)
         .map(|n| [string(1, &sku(n)), int(2, 1), int(3, 1)].concat())
@@ -74,13 +81,7 @@ pub fn plan(app: &'static App) -> Plan {
     Plan {
         app,
         workloads: vec![
-            inventory(
-                "unary GetStock",
-                "GetStock",
-                (1..=SKUS)
-                    .map(|n| frames_hex(&[string(1, &sku(n))]))
-                    .collect(),
-            ),
+            inventory("unary GetStock", "GetStock", get_stock_bodies()),
             inventory(
                 "client stream BulkAdjust, 10 adjustments per call",
                 "BulkAdjust",
@@ -96,17 +97,11 @@ pub fn plan(app: &'static App) -> Plan {
                 "ReserveStream",
                 vec![frames_hex(&reservations)],
             ),
-            Box::new(K6Workload {
-                name: "unary GetStock (random SKU of 1000, k6)".into(),
-                script: paths::root()
-                    .join("charts")
-                    .join(app.name)
-                    .join("k6")
-                    .join("main.js"),
-                target_url: app.base_url(),
-                env: vec![("MIX".into(), "get".into())],
-                protocol: Protocol::Grpc,
-            }),
+            Box::new(K6Workload::app_mix(
+                app,
+                "unary GetStock (random SKU of 1000, k6)",
+                "get",
+            )),
         ],
         baseline: Box::new(BaselineServer::measured_by(
             "grpc-echo",

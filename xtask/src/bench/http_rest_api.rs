@@ -21,9 +21,9 @@ use super::baseline_server::BaselineServer;
 use super::echo_peer::EchoPeer;
 use super::wrk::WrkWorkload;
 use super::{K6Workload, Measure, Plan, Sample, Settings, cpu};
-use crate::apps::{App, Protocol};
+use crate::apps::App;
+use crate::http;
 use crate::services::ports;
-use crate::{http, paths};
 
 /// The app's rate limiter would cap each client at 50 req/s: the bench measures the
 /// request path, so it is off (the limiter's own cost is one mutex per request).
@@ -66,17 +66,11 @@ pub fn plan(app: &'static App) -> Plan {
             read(&ours, Read::Get, Some(&peer)),
             read(&peer, Read::Mix, None),
             read(&peer, Read::Get, None),
-            Box::new(K6Workload {
-                name: "write: POST + PUT (If-Match) + DELETE (k6)".into(),
-                script: paths::root()
-                    .join("charts")
-                    .join(app.name)
-                    .join("k6")
-                    .join("main.js"),
-                target_url: app.base_url(),
-                env: vec![("MIX".into(), "write".into())],
-                protocol: Protocol::Http,
-            }),
+            Box::new(K6Workload::app_mix(
+                app,
+                "write: POST + PUT (If-Match) + DELETE (k6)",
+                "write",
+            )),
         ],
         baseline: Box::new(BaselineServer::measured_by(
             "hello-hyper",

@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 
 use super::wrk::WrkWorkload;
 use super::{K6Workload, Measure, Plan, Sample, Settings};
-use crate::apps::{App, Protocol};
-use crate::{cmd, paths};
+use crate::apps::App;
+use crate::cmd;
 
 /// Products the cached reads cycle through (the k6 mix's hot set).
 const HOT: usize = 200;
@@ -21,17 +21,11 @@ pub fn plan(app: &'static App) -> Plan {
     Plan {
         app,
         workloads: vec![
-            Box::new(K6Workload {
-                name: "cached GET /api/v1/products/{id} (k6)".into(),
-                script: paths::root()
-                    .join("charts")
-                    .join(app.name)
-                    .join("k6")
-                    .join("main.js"),
-                target_url: app.base_url(),
-                env: vec![("MIX".into(), "cached-get".into())],
-                protocol: Protocol::Http,
-            }),
+            Box::new(K6Workload::app_mix(
+                app,
+                "cached GET /api/v1/products/{id} (k6)",
+                "cached-get",
+            )),
             Box::new(WrkWorkload::get_each(
                 "cached GET /api/v1/products/{id} (wrk)",
                 app.base_url(),

@@ -25,7 +25,7 @@ use super::baseline_server::BaselineServer;
 use super::ceiling::{AdditiveCeiling, Recorded};
 use super::wrk::WrkWorkload;
 use super::{K6Workload, Measure, Plan, Sample, Settings, median};
-use crate::apps::{App, Protocol};
+use crate::apps::App;
 use crate::http::post_json;
 use crate::{cmd, paths};
 
@@ -43,17 +43,11 @@ pub fn plan(app: &'static App) -> Plan {
     Plan {
         app,
         workloads: vec![
-            Box::new(K6Workload {
-                name: "GET /api/v1/orders/{id} (k6)".into(),
-                script: paths::root()
-                    .join("charts")
-                    .join(app.name)
-                    .join("k6")
-                    .join("main.js"),
-                target_url: app.base_url(),
-                env: vec![("MIX".into(), "get-order".into())],
-                protocol: Protocol::Http,
-            }),
+            Box::new(K6Workload::app_mix(
+                app,
+                "GET /api/v1/orders/{id} (k6)",
+                "get-order",
+            )),
             Box::new(SeededOrders {
                 seed: Rc::clone(&seed),
                 wrk: OnceCell::new(),

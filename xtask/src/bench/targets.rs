@@ -8,7 +8,6 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::grpc_wire;
 use super::openload::Target;
 use crate::apps::App;
 use crate::http::post_json;
@@ -67,9 +66,7 @@ pub fn hot(app: &App) -> Result<Option<Target>> {
         // The inventory seeds SKU-00001 .. SKU-01000 itself.
         "grpc-microservice" => Target {
             method: "POST",
-            grpc_bodies: (1..=IDS)
-                .map(|n| grpc_wire::frames_hex(&[grpc_wire::string(1, &format!("SKU-{n:05}"))]))
-                .collect(),
+            grpc_bodies: super::grpc_microservice::get_stock_bodies(),
             ..target(
                 "unary GetStock",
                 vec!["/inventory.v1.Inventory/GetStock".into()],
